@@ -1,0 +1,52 @@
+//! The one error type of tensorbench-core.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the harness. Variants name the file, field or flag at fault so a
+/// user can act on the message without reading code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a valid tensorbench run file: {reason}")]
+    BadRunFile { path: PathBuf, reason: String },
+    #[error(
+        "{path}: schema_version {found} is not supported (this build reads version {supported})"
+    )]
+    SchemaVersion {
+        path: PathBuf,
+        found: u64,
+        supported: u32,
+    },
+    #[error("invalid argument {flag}: {reason}")]
+    BadArgument { flag: String, reason: String },
+    #[error("workload {id}: {reason}")]
+    Workload { id: String, reason: String },
+    #[error("clock {clock}: {reason}")]
+    Clock { clock: String, reason: String },
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn workload(id: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Workload {
+            id: id.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,62 @@
+//! # tensorbench-core
+//!
+//! The measurement harness of tensorbench: the [`Workload`] and [`Clock`] traits every backend
+//! implements, the one [`Sampler`] that times them all, and the run-file schema ([`Run`],
+//! [`Measurement`]) that analysis and reporting read.
+//!
+//! ## Measuring your own op
+//!
+//! A framework author implements [`Workload`] for an op and hands it to the sampler (or registers it
+//! in a [`suite::Suite`] to get a whole run file, as the `naive_matmul` example does):
+//!
+//! ```
+//! use tensorbench_core::{DType, Sampler, SamplerConfig, Workload, WorkloadSpec, Result};
+//! use tensorbench_core::schema::{Peaks, Status, Validation};
+//! use tensorbench_core::workload::validate_against;
+//!
+//! struct Scale { spec: WorkloadSpec, x: Vec<f32>, y: Vec<f32> }
+//!
+//! impl Workload for Scale {
+//!     fn spec(&self) -> &WorkloadSpec { &self.spec }
+//!     fn prepare(&mut self, seed: u64) -> Result<()> {
+//!         self.x = tensorbench_core::data::uniform_f32(1024, seed);
+//!         self.y = vec![0.0; 1024];
+//!         Ok(())
+//!     }
+//!     fn execute(&mut self) {
+//!         for (y, x) in self.y.iter_mut().zip(&self.x) { *y = 2.0 * x; }
+//!     }
+//!     fn validate(&mut self) -> Result<Validation> {
+//!         let reference: Vec<f64> = self.x.iter().map(|&x| 2.0 * f64::from(x)).collect();
+//!         Ok(validate_against(&self.y, &reference, 1e-6, "f64 scalar"))
+//!     }
+//! }
+//!
+//! let spec = WorkloadSpec::new("mine", "scale", "scalar", DType::F32)
+//!     .param("n", 1024)
+//!     .cost(1024.0, 8.0 * 1024.0);
+//! let mut w = Scale { spec, x: vec![], y: vec![] };
+//! let mut sampler = Sampler::new(SamplerConfig::default(), 32 << 20);
+//! let m = sampler.measure(&mut w, 42, &Peaks::new());
+//! assert_eq!(m.status, Status::Ok);
+//! assert!(m.stats.unwrap().median_ns > 0.0);
+//! ```
+
+pub mod alloc;
+pub mod clock;
+pub mod data;
+pub mod error;
+pub mod machine;
+pub mod roofline;
+pub mod sampler;
+pub mod schema;
+pub mod stats;
+pub mod store;
+pub mod suite;
+pub mod workload;
+
+pub use clock::{Clock, ClockSource, HostClock};
+pub use error::{Error, Result};
+pub use sampler::{Sampler, SamplerConfig};
+pub use schema::{DType, Measurement, Run, Status};
+pub use workload::{Workload, WorkloadSpec};

@@ -1,0 +1,284 @@
+//! The one timing loop. Every backend's workloads are measured here, through their [`Clock`]:
+//! warm-up by time, batch sizing from the clock's resolution, sampling until the median's
+//! confidence interval is tight enough or a time cap is hit.
+
+use crate::clock::Clock;
+use crate::schema::{
+    AllocCounts, CacheMode, Measurement, Peaks, SamplingInfo, Status, Throughput, Validation,
+};
+use crate::stats::{relative_ci_half_width, summarize};
+use crate::workload::{CacheFlusher, Workload, WorkloadSpec};
+use crate::{alloc, roofline, Result};
+use serde::{Deserialize, Serialize};
+
+/// How long and how precisely to sample. See `docs/METHODOLOGY.md` for why these defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamplerConfig {
+    /// Seconds of untimed-for-results running before sampling starts.
+    pub warmup_s: f64,
+    pub min_samples: usize,
+    pub max_samples: usize,
+    /// Sampling goes on at least this long, even once the CI target is met.
+    pub min_time_s: f64,
+    /// Sampling stops at this cap whether or not the CI target was met (then `converged: false`).
+    pub max_time_s: f64,
+    /// Target relative half-width of the median's confidence interval (0.01 = ±1%).
+    pub ci_target: f64,
+    pub confidence: f64,
+    /// Wanted length of one sample; raised to 1000× the clock's resolution when that is longer.
+    pub sample_target_s: f64,
+    pub mode: CacheMode,
+}
+
+impl SamplerConfig {
+    /// The named profiles: `quick` (the default, CI-sized), `standard`, `full`.
+    pub fn profile(name: &str) -> Option<Self> {
+        let base = Self {
+            warmup_s: 0.05,
+            min_samples: 10,
+            max_samples: 10_000,
+            min_time_s: 0.05,
+            max_time_s: 0.6,
+            ci_target: 0.01,
+            confidence: 0.95,
+            sample_target_s: 2e-4,
+            mode: CacheMode::Hot,
+        };
+        match name {
+            "quick" => Some(base),
+            "standard" => Some(Self {
+                warmup_s: 0.3,
+                min_samples: 20,
+                min_time_s: 0.5,
+                max_time_s: 3.0,
+                sample_target_s: 1e-3,
+                ..base
+            }),
+            "full" => Some(Self {
+                warmup_s: 1.0,
+                min_samples: 50,
+                min_time_s: 2.0,
+                max_time_s: 15.0,
+                ci_target: 0.005,
+                sample_target_s: 2e-3,
+                ..base
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        Self::profile("quick").expect("quick profile exists")
+    }
+}
+
+/// Drives one workload at a time through validate-then-time.
+#[derive(Debug)]
+pub struct Sampler {
+    pub config: SamplerConfig,
+    flusher: Option<CacheFlusher>,
+}
+
+struct Sampled {
+    samples_ns: Vec<f64>,
+    iters: u64,
+    warmup_ns: f64,
+    total_ns: f64,
+    converged: bool,
+    alloc: Option<AllocCounts>,
+}
+
+impl Sampler {
+    /// `llc_bytes` sizes the cache flusher for cold mode.
+    pub fn new(config: SamplerConfig, llc_bytes: u64) -> Self {
+        let flusher = (config.mode == CacheMode::Cold).then(|| CacheFlusher::new(llc_bytes));
+        Self { config, flusher }
+    }
+
+    /// Prepares, validates and, if valid, times `workload`. Errors become a `failed` measurement;
+    /// a wrong output becomes `invalid` and is never timed.
+    pub fn measure(&mut self, workload: &mut dyn Workload, seed: u64, peaks: &Peaks) -> Measurement {
+        let mut m = blank_measurement(workload.spec(), self.config.mode);
+        m.extra.insert("seed".into(), seed.into());
+        let validation = match prepare_and_validate(workload, seed) {
+            Ok(v) => v,
+            Err(e) => return failed(m, e.to_string()),
+        };
+        let passed = validation.passed;
+        m.validation = Some(validation);
+        if !passed {
+            m.status = Status::Invalid;
+            m.reason = Some("output differs from the reference beyond tolerance".into());
+            return m;
+        }
+        let mut clock = match workload.clock() {
+            Ok(c) => c,
+            Err(e) => return failed(m, e.to_string()),
+        };
+        match self.sample(workload, clock.as_mut()) {
+            Ok(s) => self.fill(m, s, clock.as_ref(), peaks),
+            Err(e) => failed(m, e.to_string()),
+        }
+    }
+
+    fn fill(
+        &self,
+        mut m: Measurement,
+        s: Sampled,
+        clock: &dyn Clock,
+        peaks: &Peaks,
+    ) -> Measurement {
+        let stats = summarize(&s.samples_ns, self.config.confidence);
+        if let Some(st) = &stats {
+            let secs = st.median_ns * 1e-9;
+            m.throughput = Some(Throughput {
+                gflops: (m.flops > 0.0).then(|| m.flops / secs / 1e9),
+                gbps: (m.bytes > 0.0).then(|| m.bytes / secs / 1e9),
+            });
+            m.roofline = roofline::classify(peaks, &m.device, m.flops, m.bytes, secs);
+        }
+        m.stats = stats;
+        m.samples_ns = s.samples_ns;
+        m.iters_per_sample = s.iters;
+        m.alloc = s.alloc;
+        m.sampling = Some(SamplingInfo {
+            clock_source: clock.source(),
+            clock_resolution_ns: clock.resolution_ns(),
+            warmup_ns: s.warmup_ns,
+            total_time_ns: s.total_ns,
+            converged: s.converged,
+            ci_target: self.config.ci_target,
+        });
+        m.status = Status::Ok;
+        m
+    }
+
+    fn sample(&mut self, w: &mut dyn Workload, clock: &mut dyn Clock) -> Result<Sampled> {
+        let cfg = self.config.clone();
+        let (per_iter_ns, warmup_ns) = warm_up(w, clock, &cfg)?;
+        let iters = match cfg.mode {
+            CacheMode::Cold => 1,
+            CacheMode::Hot => batch_size(per_iter_ns, clock.resolution_ns(), cfg.sample_target_s),
+        };
+        let counting = alloc::is_counting();
+        let mut samples = Vec::new();
+        let mut min_allocs: Option<(u64, u64)> = None;
+        let mut total_ns = 0.0;
+        let converged = loop {
+            if let Some(f) = self.flusher.as_mut() {
+                w.flush_caches(f);
+            }
+            let before = alloc::snapshot();
+            let ns = time_batch(w, clock, iters)?;
+            let after = alloc::snapshot();
+            let delta = (after.0 - before.0, after.1 - before.1);
+            min_allocs = Some(min_allocs.map_or(delta, |m| m.min(delta)));
+            total_ns += ns;
+            samples.push(ns / iters as f64);
+            let enough = samples.len() >= cfg.min_samples && total_ns >= cfg.min_time_s * 1e9;
+            let tight = relative_ci_half_width(&samples, cfg.confidence)
+                .is_some_and(|h| h <= cfg.ci_target);
+            if enough && tight {
+                break true;
+            }
+            if total_ns >= cfg.max_time_s * 1e9 || samples.len() >= cfg.max_samples {
+                break false;
+            }
+        };
+        let alloc = counting.then(|| {
+            let (c, b) = min_allocs.unwrap_or_default();
+            AllocCounts {
+                count: c / iters,
+                bytes: b / iters,
+            }
+        });
+        Ok(Sampled {
+            samples_ns: samples,
+            iters,
+            warmup_ns,
+            total_ns,
+            converged,
+            alloc,
+        })
+    }
+}
+
+/// Runs doubling batches until the warm-up time is spent; returns the last per-iteration time.
+fn warm_up(w: &mut dyn Workload, clock: &mut dyn Clock, cfg: &SamplerConfig) -> Result<(f64, f64)> {
+    let mut iters = 1u64;
+    let mut spent = 0.0;
+    loop {
+        let ns = time_batch(w, clock, iters)?;
+        spent += ns;
+        let per_iter = ns / iters as f64;
+        if spent >= cfg.warmup_s * 1e9 || spent >= cfg.max_time_s * 1e9 {
+            return Ok((per_iter, spent));
+        }
+        if ns < cfg.sample_target_s * 1e9 {
+            iters = iters.saturating_mul(2);
+        }
+    }
+}
+
+/// Iterations per sample so one sample lasts at least `target_s` and 1000 clock ticks.
+pub fn batch_size(per_iter_ns: f64, resolution_ns: f64, target_s: f64) -> u64 {
+    let want_ns = (target_s * 1e9).max(resolution_ns * 1000.0);
+    (want_ns / per_iter_ns.max(1e-3)).ceil().clamp(1.0, 1e9) as u64
+}
+
+fn time_batch(w: &mut dyn Workload, clock: &mut dyn Clock, iters: u64) -> Result<f64> {
+    clock.start()?;
+    for _ in 0..iters {
+        w.execute();
+    }
+    clock.stop()
+}
+
+fn prepare_and_validate(w: &mut dyn Workload, seed: u64) -> Result<Validation> {
+    w.prepare(seed)?;
+    w.execute();
+    w.sync()?;
+    w.validate()
+}
+
+fn failed(mut m: Measurement, reason: String) -> Measurement {
+    m.status = Status::Failed;
+    m.reason = Some(reason);
+    m
+}
+
+/// A measurement of `spec` with nothing measured yet (status `skipped` until filled).
+pub fn blank_measurement(spec: &WorkloadSpec, mode: CacheMode) -> Measurement {
+    Measurement {
+        id: spec.id.clone(),
+        op: spec.op.clone(),
+        backend: spec.backend.clone(),
+        device: spec.device.clone(),
+        dtype: spec.dtype,
+        params: spec.params.clone(),
+        threads: spec.threads,
+        mode,
+        flops: spec.flops,
+        bytes: spec.bytes,
+        samples_ns: Vec::new(),
+        iters_per_sample: 0,
+        stats: None,
+        throughput: None,
+        roofline: None,
+        validation: None,
+        alloc: None,
+        sampling: None,
+        status: Status::Skipped,
+        reason: None,
+        extra: Default::default(),
+    }
+}
+
+/// A `skipped` measurement with its reason, for what cannot be measured here.
+pub fn skipped(spec: &WorkloadSpec, mode: CacheMode, reason: impl Into<String>) -> Measurement {
+    let mut m = blank_measurement(spec, mode);
+    m.reason = Some(reason.into());
+    m
+}

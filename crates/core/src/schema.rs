@@ -1,0 +1,269 @@
+//! The run-file schema: what every target writes and what analysis and report read.
+//! `docs/RESULTS.md` documents each field; bump [`SCHEMA_VERSION`] on any incompatible change.
+
+use crate::clock::ClockSource;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the run-file schema written by this build.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Element type of a workload's tensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    F64,
+    F32,
+    F16,
+    Bf16,
+    I32,
+    I8,
+    U8,
+}
+
+impl DType {
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F64 => "f64",
+            DType::F32 => "f32",
+            DType::F16 => "f16",
+            DType::Bf16 => "bf16",
+            DType::I32 => "i32",
+            DType::I8 => "i8",
+            DType::U8 => "u8",
+        }
+    }
+    pub fn size_bytes(self) -> usize {
+        match self {
+            DType::F64 => 8,
+            DType::F32 | DType::I32 => 4,
+            DType::F16 | DType::Bf16 => 2,
+            DType::I8 | DType::U8 => 1,
+        }
+    }
+    /// Default relative-error tolerance against an f64 reference, per element type.
+    pub fn default_tolerance(self) -> f64 {
+        match self {
+            DType::F64 => 1e-12,
+            DType::F32 => 1e-5,
+            DType::F16 => 2e-3,
+            DType::Bf16 => 1.6e-2,
+            DType::I32 | DType::I8 | DType::U8 => 0.0,
+        }
+    }
+}
+
+/// Hot: caches warm from the previous iteration. Cold: caches flushed before every sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheMode {
+    #[default]
+    Hot,
+    Cold,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Validated, then timed.
+    Ok,
+    /// Output did not match the reference: never shown as a speed.
+    Invalid,
+    /// The workload raised an error or panicked; `reason` says what.
+    Failed,
+    /// Could not be measured here (no device, not enough memory, ...); `reason` says why.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutlierCounts {
+    pub low_severe: usize,
+    pub low_mild: usize,
+    pub high_mild: usize,
+    pub high_severe: usize,
+}
+
+/// Summary statistics of the per-iteration samples, in nanoseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub median_ns: f64,
+    /// Distribution-free confidence interval of the median (order statistics).
+    pub ci_low_ns: f64,
+    pub ci_high_ns: f64,
+    pub confidence: f64,
+    pub mean_ns: f64,
+    pub std_ns: f64,
+    pub mad_ns: f64,
+    pub min_ns: f64,
+    pub max_ns: f64,
+    pub p05_ns: f64,
+    pub p95_ns: f64,
+    pub outliers: OutlierCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throughput {
+    pub gflops: Option<f64>,
+    pub gbps: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bound {
+    Memory,
+    Compute,
+}
+
+/// Where a measurement stands against the ceilings measured in the same run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Roofline {
+    pub bound: Bound,
+    /// Achieved rate over the attainable rate at this arithmetic intensity (0..~1).
+    pub pct_of_peak: f64,
+    /// FLOPs per byte moved.
+    pub intensity: Option<f64>,
+    /// The ceiling compared against, e.g. `stream_add_gbps` or `fma_gflops`.
+    pub ceiling: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Validation {
+    pub max_rel_err: f64,
+    pub tolerance: f64,
+    pub passed: bool,
+    /// What the output was checked against, e.g. `f64 scalar reference`.
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllocCounts {
+    /// Heap allocations per iteration of the timed body.
+    pub count: u64,
+    pub bytes: u64,
+}
+
+/// How the sampler ended for this measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamplingInfo {
+    pub clock_source: ClockSource,
+    pub clock_resolution_ns: f64,
+    pub warmup_ns: f64,
+    pub total_time_ns: f64,
+    /// True when the CI target was met; false when the time cap or sample cap stopped it first.
+    pub converged: bool,
+    pub ci_target: f64,
+}
+
+/// One op at one parameter point on one backend, measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub id: String,
+    pub op: String,
+    pub backend: String,
+    pub device: String,
+    pub dtype: DType,
+    pub params: BTreeMap<String, serde_json::Value>,
+    pub threads: usize,
+    pub mode: CacheMode,
+    /// Floating-point operations of one iteration.
+    pub flops: f64,
+    /// Minimal bytes one iteration must move to and from memory.
+    pub bytes: f64,
+    #[serde(default)]
+    pub samples_ns: Vec<f64>,
+    pub iters_per_sample: u64,
+    pub stats: Option<Stats>,
+    pub throughput: Option<Throughput>,
+    pub roofline: Option<Roofline>,
+    pub validation: Option<Validation>,
+    pub alloc: Option<AllocCounts>,
+    pub sampling: Option<SamplingInfo>,
+    pub status: Status,
+    pub reason: Option<String>,
+    /// Extra, backend-specific fields (e.g. `ranks`, `busbw_gbps`, the SM clock).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Caches {
+    pub l1d: Option<u64>,
+    pub l2: Option<u64>,
+    pub l3: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuInfo {
+    pub name: String,
+    pub backend: String,
+    pub device_type: Option<String>,
+    pub driver: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// The machine a run was measured on. Unknown fields are `null`, never guessed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    pub hostname: Option<String>,
+    pub cpu_model: Option<String>,
+    pub arch: String,
+    pub physical_cores: Option<usize>,
+    pub logical_cores: usize,
+    pub caches: Caches,
+    pub features: Vec<String>,
+    pub memory_bytes: Option<u64>,
+    pub os: Option<String>,
+    pub kernel: Option<String>,
+    pub rustc: Option<String>,
+    pub governor: Option<String>,
+    pub load_avg_1m: Option<f64>,
+    #[serde(default)]
+    pub gpus: Vec<GpuInfo>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GitInfo {
+    pub commit: Option<String>,
+    pub dirty: Option<bool>,
+    pub branch: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Running,
+    Complete,
+    Interrupted,
+}
+
+/// Ceilings measured in this run by the roofline probes, keyed by device (`cpu`, `cuda:0`, ...)
+/// and then by name (`stream_triad_gbps`, `fma_gflops`, ...).
+pub type Peaks = BTreeMap<String, BTreeMap<String, f64>>;
+
+/// A whole run: who, where, how, and every measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub target: String,
+    pub profile: String,
+    pub command: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: RunStatus,
+    pub git: GitInfo,
+    pub machine: Machine,
+    /// Build profile of the suite binary (`bench`, `release`, `debug`).
+    pub build_profile: String,
+    pub config: serde_json::Value,
+    pub peaks: Peaks,
+    pub measurements: Vec<Measurement>,
+}
+
+impl Run {
+    /// The measurement with this id, if present.
+    pub fn get(&self, id: &str) -> Option<&Measurement> {
+        self.measurements.iter().find(|m| m.id == id)
+    }
+}

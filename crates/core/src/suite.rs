@@ -1,0 +1,369 @@
+//! The driver every suite binary shares: registration of workloads and probes, argument parsing,
+//! running each workload through the one [`Sampler`] in isolation from the others' failures, and
+//! streaming results to the run file. A suite binary is a few lines:
+//!
+//! ```no_run
+//! use tensorbench_core::suite::{self, Suite, SuiteOptions};
+//! fn register(suite: &mut Suite, opts: &SuiteOptions) { /* suite.add(...) */ }
+//! fn main() -> std::process::ExitCode { suite::main("my-target", register) }
+//! ```
+
+use crate::machine;
+use crate::sampler::{skipped, Sampler, SamplerConfig};
+use crate::schema::{CacheMode, Measurement, Run, RunStatus, Status, SCHEMA_VERSION};
+use crate::store::{self, RunWriter};
+use crate::workload::Workload;
+use clap::Parser;
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit codes shared by suite binaries and xtask.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// Some measurement failed or was invalid, or (xtask) a confirmed regression.
+    pub const SOME_FAILED: u8 = 1;
+    /// Bad input: a flag, a file, a filter that matches nothing.
+    pub const BAD_INPUT: u8 = 2;
+}
+
+/// Flags every suite binary takes; xtask passes them through.
+#[derive(Debug, Clone, Parser)]
+#[command(about = "Run a tensorbench suite and write its run file")]
+pub struct SuiteOptions {
+    /// quick | standard | full
+    #[arg(long, default_value = "quick")]
+    pub profile: String,
+    /// Only workloads whose id matches this regular expression (probes always run).
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Threads for parallel kernels (default: all logical cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Flush caches before every sample.
+    #[arg(long)]
+    pub cold: bool,
+    /// Results directory; the run goes to `<out>/<machine>/<run-id>.json`.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Base seed for input data (default: from the clock, recorded per measurement).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Skip the roofline probes (measurements then carry no roofline).
+    #[arg(long)]
+    pub no_probes: bool,
+    /// Print the workload ids this invocation would run, one per line, and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Carry on an interrupted run from its `.jsonl` stream, skipping what it finished.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// The command line to record in the run (xtask passes its own).
+    #[arg(long)]
+    pub command: Option<String>,
+    /// Print one JSON event per line on stdout (for xtask's progress display).
+    #[arg(long)]
+    pub events: bool,
+}
+
+impl SuiteOptions {
+    pub fn threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+}
+
+/// What a probe's result contributes to the run's peaks.
+#[derive(Debug, Clone, Copy)]
+pub enum Ceiling {
+    /// Publishes the measured GB/s under this key; the best one becomes `bandwidth_gbps`.
+    Bandwidth(&'static str),
+    /// Publishes the measured GFLOP/s under this key; the best one becomes `compute_gflops`.
+    Compute(&'static str),
+}
+
+struct Entry {
+    workload: Box<dyn Workload>,
+    ceiling: Option<Ceiling>,
+}
+
+/// The registered workloads of one target. Probes run first so every later measurement can be
+/// placed on the roofline.
+#[derive(Default)]
+pub struct Suite {
+    probes: Vec<Entry>,
+    workloads: Vec<Entry>,
+}
+
+impl std::fmt::Debug for Suite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Suite")
+            .field("probes", &self.probes.len())
+            .field("workloads", &self.workloads.len())
+            .finish()
+    }
+}
+
+impl Suite {
+    pub fn add(&mut self, w: impl Workload + 'static) {
+        self.workloads.push(Entry {
+            workload: Box::new(w),
+            ceiling: None,
+        });
+    }
+
+    pub fn add_boxed(&mut self, w: Box<dyn Workload>) {
+        self.workloads.push(Entry {
+            workload: w,
+            ceiling: None,
+        });
+    }
+
+    /// A roofline probe: measured like any workload, and its rate becomes a ceiling.
+    pub fn add_probe(&mut self, w: impl Workload + 'static, ceiling: Ceiling) {
+        self.probes.push(Entry {
+            workload: Box::new(w),
+            ceiling: Some(ceiling),
+        });
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.probes
+            .iter()
+            .chain(&self.workloads)
+            .map(|e| e.workload.spec().id.clone())
+            .collect()
+    }
+
+    /// Keeps the workloads whose id matches; probes stay. Errors when the pattern is invalid or
+    /// matches no workload.
+    pub fn retain_matching(&mut self, pattern: &str) -> Result<(), String> {
+        let re = regex::Regex::new(pattern)
+            .map_err(|e| format!("--filter {pattern:?} is not a valid regular expression: {e}"))?;
+        let total = self.workloads.len();
+        self.workloads.retain(|e| re.is_match(&e.workload.spec().id));
+        if self.workloads.is_empty() {
+            return Err(format!(
+                "--filter {pattern:?} matches none of the {total} workloads (list them with --list)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Parses the process arguments, registers the suite and runs it. Returns the exit code.
+pub fn main(target: &str, register: impl FnOnce(&mut Suite, &SuiteOptions)) -> ExitCode {
+    let opts = match SuiteOptions::try_parse() {
+        Ok(o) => o,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::BAD_INPUT } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run_suite(target, &opts, register) {
+        Ok(code) => ExitCode::from(code),
+        Err(SuiteError::BadInput(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(exit::BAD_INPUT)
+        }
+        Err(SuiteError::Io(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::SOME_FAILED)
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum SuiteError {
+    BadInput(String),
+    Io(crate::Error),
+}
+
+impl From<crate::Error> for SuiteError {
+    fn from(e: crate::Error) -> Self {
+        SuiteError::Io(e)
+    }
+}
+
+/// Runs a suite with parsed options; the library form of [`main`].
+pub fn run_suite(
+    target: &str,
+    opts: &SuiteOptions,
+    register: impl FnOnce(&mut Suite, &SuiteOptions),
+) -> Result<u8, SuiteError> {
+    let mut config = SamplerConfig::profile(&opts.profile).ok_or_else(|| {
+        SuiteError::BadInput(format!(
+            "--profile {:?}: expected one of quick, standard, full",
+            opts.profile
+        ))
+    })?;
+    if opts.cold {
+        config.mode = CacheMode::Cold;
+    }
+    let mut suite = Suite::default();
+    register(&mut suite, opts);
+    if let Some(f) = &opts.filter {
+        suite.retain_matching(f).map_err(SuiteError::BadInput)?;
+    }
+    if opts.no_probes {
+        suite.probes.clear();
+    }
+    if opts.list {
+        for id in suite.ids() {
+            println!("{id}");
+        }
+        return Ok(exit::OK);
+    }
+    let mut writer = open_writer(target, opts, &config)?;
+    let machine = writer.run().machine.clone();
+    let mut sampler = Sampler::new(config, machine::last_level_cache_bytes(&machine));
+    let code = run_entries(&mut suite, &mut sampler, &mut writer, opts)?;
+    let path = writer.finish(RunStatus::Complete)?;
+    emit(opts, serde_json::json!({"event": "finished", "path": path}));
+    Ok(code)
+}
+
+fn open_writer(
+    target: &str,
+    opts: &SuiteOptions,
+    config: &SamplerConfig,
+) -> Result<RunWriter, SuiteError> {
+    if let Some(stream) = &opts.resume {
+        return RunWriter::resume(stream).map_err(|e| SuiteError::BadInput(e.to_string()));
+    }
+    let machine = machine::detect();
+    let dir = opts.out.join(store::machine_slug(machine.hostname.as_deref()));
+    let run = Run {
+        schema_version: SCHEMA_VERSION,
+        run_id: store::new_run_id(target),
+        target: target.to_string(),
+        profile: opts.profile.clone(),
+        command: opts
+            .command
+            .clone()
+            .unwrap_or_else(|| std::env::args().collect::<Vec<_>>().join(" ")),
+        started_at: store::now_rfc3339(),
+        finished_at: None,
+        status: RunStatus::Running,
+        git: machine::git_info(Path::new(".")),
+        machine,
+        build_profile: build_profile().to_string(),
+        config: serde_json::json!({
+            "sampler": config,
+            "threads": opts.threads(),
+            "filter": opts.filter,
+            "seed": opts.seed,
+        }),
+        peaks: BTreeMap::new(),
+        measurements: Vec::new(),
+    };
+    Ok(RunWriter::create(&dir, run)?)
+}
+
+fn build_profile() -> &'static str {
+    if cfg!(debug_assertions) { "debug" } else { "release" }
+}
+
+fn run_entries(
+    suite: &mut Suite,
+    sampler: &mut Sampler,
+    writer: &mut RunWriter,
+    opts: &SuiteOptions,
+) -> Result<u8, SuiteError> {
+    let done: std::collections::HashSet<String> =
+        writer.run().measurements.iter().map(|m| m.id.clone()).collect();
+    let base_seed = opts.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    });
+    let entries: Vec<Entry> = suite.probes.drain(..).chain(suite.workloads.drain(..)).collect();
+    let total = entries.len();
+    let mut code = exit::OK;
+    for (index, mut entry) in entries.into_iter().enumerate() {
+        let id = entry.workload.spec().id.clone();
+        if done.contains(&id) {
+            continue;
+        }
+        emit(opts, serde_json::json!({"event": "start", "id": id, "index": index, "total": total}));
+        let seed = base_seed.wrapping_add(index as u64 * 0x9E37_79B9);
+        let m = measure_isolated(entry.workload.as_mut(), sampler, seed, &writer.run().peaks);
+        drop(entry.workload);
+        if matches!(m.status, Status::Failed | Status::Invalid) {
+            code = exit::SOME_FAILED;
+        }
+        if let (Some(ceiling), Some(tp)) = (entry.ceiling, m.throughput.as_ref()) {
+            record_ceiling(writer, &m, ceiling, tp)?;
+        }
+        emit(opts, serde_json::json!({"event": "done", "id": id, "status": m.status}));
+        writer.record(m)?;
+    }
+    Ok(code)
+}
+
+fn record_ceiling(
+    writer: &mut RunWriter,
+    m: &Measurement,
+    ceiling: Ceiling,
+    tp: &crate::schema::Throughput,
+) -> Result<(), SuiteError> {
+    use crate::roofline::{BANDWIDTH_KEY, COMPUTE_KEY};
+    let (key, best_key, value) = match ceiling {
+        Ceiling::Bandwidth(k) => (k, BANDWIDTH_KEY, tp.gbps),
+        Ceiling::Compute(k) => (k, COMPUTE_KEY, tp.gflops),
+    };
+    let Some(value) = value else { return Ok(()) };
+    let best = writer
+        .run()
+        .peaks
+        .get(&m.device)
+        .and_then(|p| p.get(best_key))
+        .map_or(value, |b| b.max(value));
+    let values = BTreeMap::from([(key.to_string(), value), (best_key.to_string(), best)]);
+    Ok(writer.record_peaks(&m.device, values)?)
+}
+
+/// Measures one workload, turning a panic into a `failed` measurement and skipping what would not
+/// fit in free memory.
+pub fn measure_isolated(
+    w: &mut dyn Workload,
+    sampler: &mut Sampler,
+    seed: u64,
+    peaks: &crate::schema::Peaks,
+) -> Measurement {
+    let spec = w.spec().clone();
+    if let Some(avail) = machine::available_memory_bytes() {
+        if spec.footprint_bytes > avail / 10 * 8 {
+            return skipped(
+                &spec,
+                sampler.config.mode,
+                format!(
+                    "needs {} MiB but only {} MiB of memory is available",
+                    spec.footprint_bytes >> 20,
+                    avail >> 20
+                ),
+            );
+        }
+    }
+    match std::panic::catch_unwind(AssertUnwindSafe(|| sampler.measure(w, seed, peaks))) {
+        Ok(m) => m,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic payload".into());
+            let mut m = skipped(&spec, sampler.config.mode, format!("panicked: {msg}"));
+            m.status = Status::Failed;
+            m
+        }
+    }
+}
+
+fn emit(opts: &SuiteOptions, event: serde_json::Value) {
+    if opts.events {
+        println!("{event}");
+    }
+}

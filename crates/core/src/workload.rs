@@ -1,0 +1,224 @@
+//! What a benchmark is: one op at one parameter point, with its inputs, its cost model (FLOPs and
+//! minimal bytes) and a check of its output against a higher-precision reference.
+
+use crate::clock::{Clock, HostClock};
+use crate::schema::{DType, Validation};
+use crate::Result;
+use std::collections::BTreeMap;
+
+/// The static description of a workload: everything but the data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadSpec {
+    /// Stable across runs and machines; what comparisons join on, e.g. `cpu-simd/add/f32/n=1024`.
+    pub id: String,
+    pub op: String,
+    /// Kernel family, e.g. `scalar`, `simd`, `rayon`, `ndarray`, `cuda`.
+    pub backend: String,
+    /// Where it runs, e.g. `cpu`, `cuda:0`.
+    pub device: String,
+    pub dtype: DType,
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// Floating-point operations of one `execute`.
+    pub flops: f64,
+    /// Minimal bytes one `execute` must move (read + write), with no reuse beyond the ideal.
+    pub bytes: f64,
+    /// Threads the kernel uses.
+    pub threads: usize,
+    /// Bytes of memory the workload allocates in `prepare`, so the runner can skip what won't fit.
+    pub footprint_bytes: u64,
+}
+
+impl WorkloadSpec {
+    /// A spec whose id is built from its parts: `{suite}/{op}/{dtype}/{k=v,...}` plus the backend.
+    /// Parameters are listed in key order, so ids are stable.
+    pub fn new(suite: &str, op: &str, backend: &str, dtype: DType) -> Self {
+        Self {
+            id: String::new(),
+            op: op.to_string(),
+            backend: backend.to_string(),
+            device: "cpu".to_string(),
+            dtype,
+            params: BTreeMap::new(),
+            flops: 0.0,
+            bytes: 0.0,
+            threads: 1,
+            footprint_bytes: 0,
+        }
+        .with_suite(suite)
+    }
+
+    fn with_suite(mut self, suite: &str) -> Self {
+        self.id = suite.to_string();
+        self.rebuild_id();
+        self
+    }
+
+    /// Adds a parameter and keeps the id in step with it.
+    pub fn param(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.params.insert(key.to_string(), value.into());
+        self.rebuild_id();
+        self
+    }
+
+    pub fn cost(mut self, flops: f64, bytes: f64) -> Self {
+        self.flops = flops;
+        self.bytes = bytes;
+        self
+    }
+
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    pub fn device(mut self, device: &str) -> Self {
+        self.device = device.to_string();
+        self
+    }
+
+    pub fn footprint(mut self, bytes: u64) -> Self {
+        self.footprint_bytes = bytes;
+        self
+    }
+
+    fn rebuild_id(&mut self) {
+        let suite = self.id.split('/').next().unwrap_or_default().to_string();
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect();
+        self.id = format!(
+            "{suite}/{}/{}/{}/{}",
+            self.op,
+            self.backend,
+            self.dtype.name(),
+            params.join(",")
+        );
+    }
+}
+
+/// One benchmark. The sampler drives it as: `prepare` → `execute` + `sync` → `validate` → timed
+/// batches of `execute` between a clock's `start` and `stop`.
+///
+/// Implementations must not time anything themselves: the one sampler does.
+pub trait Workload: Send {
+    fn spec(&self) -> &WorkloadSpec;
+
+    /// Allocate and fill the inputs from `seed` (fresh random data each run).
+    fn prepare(&mut self, seed: u64) -> Result<()>;
+
+    /// Run the op once. Must not allocate on the heap in steady state where the op itself does not.
+    fn execute(&mut self);
+
+    /// Wait for work issued by `execute` to finish (device backends); a no-op on the host.
+    fn sync(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Check the output of the last `execute` against a higher-precision reference.
+    fn validate(&mut self) -> Result<Validation>;
+
+    /// The clock samples are read from. Host monotonic clock unless the backend has a better one.
+    fn clock(&self) -> Result<Box<dyn Clock>> {
+        Ok(Box::new(HostClock::new()))
+    }
+
+    /// Evict this workload's data from the caches before a cold sample. The default writes over a
+    /// buffer larger than the host's last-level cache.
+    fn flush_caches(&mut self, flusher: &mut CacheFlusher) {
+        flusher.flush();
+    }
+}
+
+/// Evicts the host caches by writing and reading a buffer several times the last-level cache.
+#[derive(Debug)]
+pub struct CacheFlusher {
+    buf: Vec<u64>,
+}
+
+impl CacheFlusher {
+    pub fn new(llc_bytes: u64) -> Self {
+        let words = (llc_bytes.max(1 << 20) * 2 / 8) as usize;
+        Self {
+            buf: vec![0; words],
+        }
+    }
+
+    pub fn flush(&mut self) {
+        for (i, w) in self.buf.iter_mut().enumerate() {
+            *w = w.wrapping_add(i as u64);
+        }
+        std::hint::black_box(&self.buf);
+    }
+}
+
+/// Largest relative error of `got` against an f64 reference, with a floor on the denominator so
+/// values near zero are judged by absolute error relative to the output's scale.
+pub fn max_rel_err<T: Copy + Into<f64>>(got: &[T], reference: &[f64]) -> f64 {
+    if got.len() != reference.len() {
+        return f64::INFINITY;
+    }
+    let scale = reference.iter().fold(0.0f64, |m, r| m.max(r.abs())).max(1e-30);
+    let floor = scale * 1e-3;
+    got.iter()
+        .zip(reference)
+        .map(|(&g, &r)| {
+            let g: f64 = g.into();
+            if g.is_nan() != r.is_nan() {
+                f64::INFINITY
+            } else if g.is_nan() || g == r {
+                0.0
+            } else {
+                (g - r).abs() / r.abs().max(floor)
+            }
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Compares `got` with `reference` and builds the [`Validation`] record.
+pub fn validate_against<T: Copy + Into<f64>>(
+    got: &[T],
+    reference: &[f64],
+    tolerance: f64,
+    what: &str,
+) -> Validation {
+    let err = max_rel_err(got, reference);
+    Validation {
+        max_rel_err: err,
+        tolerance,
+        passed: err <= tolerance,
+        reference: what.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_is_built_from_sorted_params() {
+        let s = WorkloadSpec::new("cpu-simd", "gemm", "simd", DType::F32)
+            .param("n", 64)
+            .param("m", 32)
+            .param("layout", "nn");
+        assert_eq!(s.id, "cpu-simd/gemm/simd/f32/layout=nn,m=32,n=64");
+    }
+
+    #[test]
+    fn rel_err_catches_one_wrong_element() {
+        let r = vec![1.0f64; 100];
+        let mut g = vec![1.0f32; 100];
+        assert_eq!(max_rel_err(&g, &r), 0.0);
+        g[99] = 1.01;
+        let e = max_rel_err(&g, &r);
+        assert!(e > 0.009 && e < 0.011, "{e}");
+        assert!(!validate_against(&g, &r, 1e-5, "f64").passed);
+        assert_eq!(max_rel_err(&g[..99], &r), f64::INFINITY);
+        g[0] = f32::NAN;
+        assert_eq!(max_rel_err(&g, &r), f64::INFINITY);
+    }
+}
