@@ -45,6 +45,7 @@
 pub mod alloc;
 pub mod clock;
 pub mod data;
+pub mod dump;
 pub mod error;
 pub mod machine;
 pub mod roofline;
@@ -59,4 +60,4 @@ pub use clock::{Clock, ClockSource, HostClock};
 pub use error::{Error, Result};
 pub use sampler::{Sampler, SamplerConfig};
 pub use schema::{DType, Measurement, Run, Status};
-pub use workload::{Workload, WorkloadSpec};
+pub use workload::{NamedTensor, Workload, WorkloadSpec};

@@ -56,6 +56,13 @@ pub struct SuiteOptions {
     /// Print the workload ids this invocation would run, one per line, and exit.
     #[arg(long)]
     pub list: bool,
+    /// Print the specs this invocation would run as a JSON array, and exit.
+    #[arg(long)]
+    pub list_json: bool,
+    /// Run each selected workload once (no timing) and write its inputs and outputs to this
+    /// directory for peer cross-checks: `<dir>/<n>/meta.json` and `<dir>/<n>/<tensor>.f32`.
+    #[arg(long)]
+    pub dump_tensors: Option<PathBuf>,
     /// Carry on an interrupted run from its `.jsonl` stream, skipping what it finished.
     #[arg(long)]
     pub resume: Option<PathBuf>,
@@ -215,6 +222,18 @@ pub fn run_suite(
             println!("{id}");
         }
         return Ok(exit::OK);
+    }
+    if opts.list_json {
+        let specs: Vec<_> = suite.workloads.iter().map(|e| e.workload.spec()).collect();
+        println!("{}", serde_json::to_string_pretty(&specs).map_err(crate::Error::from)?);
+        return Ok(exit::OK);
+    }
+    if let Some(dir) = &opts.dump_tensors {
+        let seed = opts.seed.unwrap_or(0);
+        let mut workloads: Vec<_> = suite.workloads.drain(..).map(|e| e.workload).collect();
+        return crate::dump::dump_all(&mut workloads, dir, seed)
+            .map(|_| exit::OK)
+            .map_err(SuiteError::Io);
     }
     let mut writer = open_writer(target, opts, &config)?;
     let machine = writer.run().machine.clone();

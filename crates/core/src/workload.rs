@@ -7,7 +7,7 @@ use crate::Result;
 use std::collections::BTreeMap;
 
 /// The static description of a workload: everything but the data.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WorkloadSpec {
     /// Stable across runs and machines; what comparisons join on, e.g. `cpu-simd/add/f32/n=1024`.
     pub id: String,
@@ -127,10 +127,50 @@ pub trait Workload: Send {
         Ok(Box::new(HostClock::new()))
     }
 
+    /// Inputs and outputs of the last `execute`, for cross-checking peers (NumPy, PyTorch, ...) on
+    /// identical data (`--dump-tensors`). Empty when the workload does not take part.
+    fn tensors(&self) -> Vec<NamedTensor> {
+        Vec::new()
+    }
+
     /// Evict this workload's data from the caches before a cold sample. The default writes over a
     /// buffer larger than the host's last-level cache.
     fn flush_caches(&mut self, flusher: &mut CacheFlusher) {
         flusher.flush();
+    }
+}
+
+/// Whether a dumped tensor was given to the op or produced by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TensorRole {
+    Input,
+    Output,
+}
+
+/// A copy of one of a workload's tensors, row-major f32 (other dtypes are converted to f32).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedTensor {
+    pub name: String,
+    pub role: TensorRole,
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+impl NamedTensor {
+    pub fn input(name: &str, shape: &[usize], data: &[f32]) -> Self {
+        Self::new(name, TensorRole::Input, shape, data)
+    }
+    pub fn output(name: &str, shape: &[usize], data: &[f32]) -> Self {
+        Self::new(name, TensorRole::Output, shape, data)
+    }
+    fn new(name: &str, role: TensorRole, shape: &[usize], data: &[f32]) -> Self {
+        Self {
+            name: name.to_string(),
+            role,
+            shape: shape.to_vec(),
+            data: data.to_vec(),
+        }
     }
 }
 
