@@ -1,1 +1,73 @@
-fn main() {}
+//! `cargo xtask`: the one orchestrator. It builds each target's suite binary, runs and supervises
+//! it, gathers the run file, and prints, compares and reports. It is the only place that knows
+//! every target.
+
+mod bench;
+mod doctor;
+mod supervise;
+mod table;
+mod targets;
+mod test_cmd;
+mod workspace;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "tensorbench orchestrator", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build and run a target's suite, write its run file, print the table.
+    Bench(bench::BenchArgs),
+    /// What this machine can run, and how to install what is missing.
+    Doctor,
+    /// Install what the tests need (or say how), then run them all.
+    Test(test_cmd::TestArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Bench(args) => bench::run(&args),
+        Command::Doctor => doctor::run(),
+        Command::Test(args) => test_cmd::run(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let code = if e.downcast_ref::<BadInput>().is_some() { 2 } else { 1 };
+            eprintln!("error: {e:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// An error caused by the user's input (a flag, a file): exit code 2.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// Returns early with a [`BadInput`] error.
+#[macro_export]
+macro_rules! bad_input {
+    ($($arg:tt)*) => { return Err(anyhow::Error::new($crate::BadInput(format!($($arg)*)))) };
+}

@@ -15,6 +15,9 @@ pub fn dump_all(
 ) -> Result<usize> {
     let mut written = 0;
     for (index, w) in workloads.iter_mut().enumerate() {
+        if w.unavailable().is_some() {
+            continue;
+        }
         w.prepare(seed.wrapping_add(index as u64))?;
         w.execute();
         w.sync()?;

@@ -102,6 +102,11 @@ impl Sampler {
     pub fn measure(&mut self, workload: &mut dyn Workload, seed: u64, peaks: &Peaks) -> Measurement {
         let mut m = blank_measurement(workload.spec(), self.config.mode);
         m.extra.insert("seed".into(), seed.into());
+        m.extra.extend(workload.extra());
+        if let Some(reason) = workload.unavailable() {
+            m.reason = Some(reason);
+            return m;
+        }
         let validation = match prepare_and_validate(workload, seed) {
             Ok(v) => v,
             Err(e) => return failed(m, e.to_string()),
@@ -183,7 +188,8 @@ impl Sampler {
             if enough && tight {
                 break true;
             }
-            if total_ns >= cfg.max_time_s * 1e9 || samples.len() >= cfg.max_samples {
+            let interrupted = crate::suite::interrupt::requested();
+            if interrupted || total_ns >= cfg.max_time_s * 1e9 || samples.len() >= cfg.max_samples {
                 break false;
             }
         };
@@ -213,7 +219,8 @@ fn warm_up(w: &mut dyn Workload, clock: &mut dyn Clock, cfg: &SamplerConfig) -> 
         let ns = time_batch(w, clock, iters)?;
         spent += ns;
         let per_iter = ns / iters as f64;
-        if spent >= cfg.warmup_s * 1e9 || spent >= cfg.max_time_s * 1e9 {
+        let interrupted = crate::suite::interrupt::requested();
+        if interrupted || spent >= cfg.warmup_s * 1e9 || spent >= cfg.max_time_s * 1e9 {
             return Ok((per_iter, spent));
         }
         if ns < cfg.sample_target_s * 1e9 {

@@ -26,6 +26,8 @@ pub mod exit {
     pub const SOME_FAILED: u8 = 1;
     /// Bad input: a flag, a file, a filter that matches nothing.
     pub const BAD_INPUT: u8 = 2;
+    /// Stopped by SIGINT/SIGTERM; what finished is in the run file, marked `interrupted`.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// Flags every suite binary takes; xtask passes them through.
@@ -101,6 +103,7 @@ struct Entry {
 pub struct Suite {
     probes: Vec<Entry>,
     workloads: Vec<Entry>,
+    gpus: Vec<crate::schema::GpuInfo>,
 }
 
 impl std::fmt::Debug for Suite {
@@ -125,6 +128,17 @@ impl Suite {
             workload: w,
             ceiling: None,
         });
+    }
+
+    /// A workload that cannot run here (no device, driver, library or build feature): listed and
+    /// filtered like any other, and recorded as `skipped` with `reason`.
+    pub fn add_skipped(&mut self, spec: crate::WorkloadSpec, reason: impl Into<String>) {
+        self.add(crate::workload::Unavailable::new(spec, reason));
+    }
+
+    /// A GPU found while registering, recorded in the run's `machine.gpus`.
+    pub fn add_gpu(&mut self, gpu: crate::schema::GpuInfo) {
+        self.gpus.push(gpu);
     }
 
     /// A roofline probe: measured like any workload, and its rate becomes a ceiling.
@@ -235,24 +249,39 @@ pub fn run_suite(
             .map(|_| exit::OK)
             .map_err(SuiteError::Io);
     }
-    let mut writer = open_writer(target, opts, &config)?;
+    let gpus = std::mem::take(&mut suite.gpus);
+    let mut writer = open_writer(target, opts, &config, gpus)?;
+    emit(
+        opts,
+        serde_json::json!({"event": "run", "run_id": writer.run().run_id, "stream": writer.stream_path()}),
+    );
+    interrupt::install();
     let machine = writer.run().machine.clone();
     let mut sampler = Sampler::new(config, machine::last_level_cache_bytes(&machine));
     let code = run_entries(&mut suite, &mut sampler, &mut writer, opts)?;
-    let path = writer.finish(RunStatus::Complete)?;
-    emit(opts, serde_json::json!({"event": "finished", "path": path}));
-    Ok(code)
+    let status = if interrupt::requested() {
+        RunStatus::Interrupted
+    } else {
+        RunStatus::Complete
+    };
+    let path = writer.finish(status)?;
+    emit(opts, serde_json::json!({"event": "finished", "path": path, "status": status}));
+    Ok(if interrupt::requested() { exit::INTERRUPTED } else { code })
 }
 
 fn open_writer(
     target: &str,
     opts: &SuiteOptions,
     config: &SamplerConfig,
+    gpus: Vec<crate::schema::GpuInfo>,
 ) -> Result<RunWriter, SuiteError> {
     if let Some(stream) = &opts.resume {
         return RunWriter::resume(stream).map_err(|e| SuiteError::BadInput(e.to_string()));
     }
-    let machine = machine::detect();
+    let machine = crate::schema::Machine {
+        gpus,
+        ..machine::detect()
+    };
     let dir = opts.out.join(store::machine_slug(machine.hostname.as_deref()));
     let run = Run {
         schema_version: SCHEMA_VERSION,
@@ -306,10 +335,23 @@ fn run_entries(
         if done.contains(&id) {
             continue;
         }
-        emit(opts, serde_json::json!({"event": "start", "id": id, "index": index, "total": total}));
+        if interrupt::requested() {
+            break;
+        }
+        emit(
+            opts,
+            serde_json::json!({
+                "event": "start", "id": id, "index": index, "total": total,
+                "spec": entry.workload.spec(),
+            }),
+        );
         let seed = base_seed.wrapping_add(index as u64 * 0x9E37_79B9);
         let m = measure_isolated(entry.workload.as_mut(), sampler, seed, &writer.run().peaks);
         drop(entry.workload);
+        if interrupt::requested() {
+            // Cut short mid-sampling: not a result, so not recorded.
+            break;
+        }
         if matches!(m.status, Status::Failed | Status::Invalid) {
             code = exit::SOME_FAILED;
         }
@@ -384,5 +426,36 @@ pub fn measure_isolated(
 fn emit(opts: &SuiteOptions, event: serde_json::Value) {
     if opts.events {
         println!("{event}");
+    }
+}
+
+/// SIGINT/SIGTERM handling: the first signal asks the run to stop after writing what it has (the
+/// sampler checks between samples); a second one exits at once. The stream on disk is valid either way.
+pub mod interrupt {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    static REQUESTED: AtomicBool = AtomicBool::new(false);
+    static SIGNALS: AtomicUsize = AtomicUsize::new(0);
+
+    /// Installs the handler once per process; later calls are no-ops.
+    pub fn install() {
+        let _ = ctrlc::set_handler(|| {
+            REQUESTED.store(true, Ordering::SeqCst);
+            if SIGNALS.fetch_add(1, Ordering::SeqCst) >= 1 {
+                eprintln!("second interrupt: exiting now; finished measurements are on disk");
+                std::process::exit(i32::from(super::exit::INTERRUPTED));
+            }
+            eprintln!("interrupt: finishing the run file (press again to exit now)");
+        });
+    }
+
+    /// Whether a stop was requested.
+    pub fn requested() -> bool {
+        REQUESTED.load(Ordering::Relaxed)
+    }
+
+    /// Asks the run to stop, as a signal would (for embedding and tests).
+    pub fn request() {
+        REQUESTED.store(true, Ordering::SeqCst);
     }
 }

@@ -138,6 +138,51 @@ pub trait Workload: Send {
     fn flush_caches(&mut self, flusher: &mut CacheFlusher) {
         flusher.flush();
     }
+
+    /// Why this workload cannot run on this machine (no device, driver, library or build
+    /// feature), if so. The sampler then records it as `skipped` with this reason and calls
+    /// nothing else on it.
+    fn unavailable(&self) -> Option<String> {
+        None
+    }
+
+    /// Backend-specific facts to record in the measurement's `extra` (device name, driver, ...).
+    fn extra(&self) -> BTreeMap<String, serde_json::Value> {
+        BTreeMap::new()
+    }
+}
+
+/// A workload that cannot run here: listed and filtered like any other, recorded as `skipped`
+/// with its reason (see [`crate::suite::Suite::add_skipped`]).
+#[derive(Debug)]
+pub struct Unavailable {
+    spec: WorkloadSpec,
+    reason: String,
+}
+
+impl Unavailable {
+    pub fn new(spec: WorkloadSpec, reason: impl Into<String>) -> Self {
+        Self {
+            spec,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl Workload for Unavailable {
+    fn spec(&self) -> &WorkloadSpec {
+        &self.spec
+    }
+    fn prepare(&mut self, _seed: u64) -> Result<()> {
+        Err(crate::Error::workload(&self.spec.id, &self.reason))
+    }
+    fn execute(&mut self) {}
+    fn validate(&mut self) -> Result<Validation> {
+        Err(crate::Error::workload(&self.spec.id, &self.reason))
+    }
+    fn unavailable(&self) -> Option<String> {
+        Some(self.reason.clone())
+    }
 }
 
 /// Whether a dumped tensor was given to the op or produced by it.

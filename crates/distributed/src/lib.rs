@@ -1,1 +1,43 @@
-//! (being written)
+//! # tensorbench-distributed
+//!
+//! Collective and data-parallel benchmarks run under `mpirun`: the six collectives of nccl-tests
+//! over MPI on host buffers (and over NCCL on GPU buffers with the `nccl` feature), a data-parallel
+//! training step of a small MLP with strong and weak scaling, ring versus parameter-server
+//! gradient sums, and gradient compression.
+//!
+//! Every workload is timed by the one core sampler through [`clock::MpiClock`]: each batch starts
+//! after a barrier and its time is the slowest rank's (`MPI_Wtime`, all-reduced with MAX). As
+//! every rank reads the very same times, the deterministic sampler takes the same decisions on
+//! every rank (warm-up length, batch size, when to stop), so no rank waits in a collective the
+//! others skipped; the driver checks this after every workload. Rank 0 writes the run file.
+//!
+//! ```text
+//! mpirun --oversubscribe -np 4 tensorbench-distributed --profile quick --out results --events
+//! ```
+
+pub mod check;
+pub mod clock;
+pub mod collectives;
+pub mod comm;
+pub mod compress;
+pub mod dp;
+pub mod driver;
+pub mod mlp;
+pub mod mpi_collective;
+pub mod nccl;
+pub mod pattern;
+pub mod reduce;
+pub mod registry;
+pub mod test_support;
+pub mod watchdog;
+
+use tensorbench_core::Workload;
+use tensorbench_core::schema::Measurement;
+
+/// A workload run by every rank at once. All of its methods are collective: every rank calls
+/// them in the same order, and they return the same verdicts on every rank.
+pub trait DistWorkload: Workload {
+    /// Adds what was measured beside time (`wrong`, bandwidths, communication share, ...) to the
+    /// measurement; called on every rank after the sampler, whatever the status.
+    fn annotate(&mut self, m: &mut Measurement, layout: &comm::Layout);
+}

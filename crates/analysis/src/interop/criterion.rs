@@ -1,0 +1,198 @@
+//! Imports criterion's results (`target/criterion/**/new/{benchmark,sample,estimates}.json`) as a
+//! run, so a project with criterion benches gets the same verdicts.
+//!
+//! `sample.json` holds per-sample `iters` and total `times` (ns); the per-iteration samples are
+//! `times[i] / iters[i]`, the same quantity as `samples_ns` in a tensorbench run. Criterion does
+//! not validate outputs, so imported measurements carry no `validation`; their `extra.source` is
+//! `criterion` and criterion's own median estimate is kept in `extra.criterion_median_ns`.
+
+use crate::{Error, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tensorbench_core::WorkloadSpec;
+use tensorbench_core::machine;
+use tensorbench_core::sampler::blank_measurement;
+use tensorbench_core::schema::{
+    DType, Measurement, Run, RunStatus, SCHEMA_VERSION, Status, Throughput,
+};
+use tensorbench_core::stats::summarize;
+use tensorbench_core::store::{new_run_id, now_rfc3339};
+
+#[derive(Debug, Deserialize)]
+struct BenchmarkId {
+    group_id: String,
+    function_id: Option<String>,
+    value_str: Option<String>,
+    throughput: Option<CriterionThroughput>,
+    full_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+enum CriterionThroughput {
+    Bytes(u64),
+    BytesDecimal(u64),
+    Elements(u64),
+    ElementsAndBytes { elements: u64, bytes: u64 },
+}
+
+#[derive(Debug, Deserialize)]
+struct Sample {
+    iters: Vec<f64>,
+    times: Vec<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Estimates {
+    median: Estimate,
+}
+
+#[derive(Debug, Deserialize)]
+struct Estimate {
+    point_estimate: f64,
+}
+
+/// Reads every benchmark under `criterion_dir` (usually `target/criterion`) into one run, stamped
+/// with this machine. An unreadable or malformed result file is an error naming it.
+pub fn import_criterion(criterion_dir: &Path) -> Result<Run> {
+    let mut dirs = Vec::new();
+    find_new_dirs(criterion_dir, &mut dirs)?;
+    if dirs.is_empty() {
+        return Err(Error::Criterion {
+            path: criterion_dir.to_path_buf(),
+            reason: "no `new/benchmark.json` below this directory".into(),
+        });
+    }
+    dirs.sort();
+    let measurements = dirs
+        .iter()
+        .map(|d| import_one(d))
+        .collect::<Result<Vec<_>>>()?;
+    let now = now_rfc3339();
+    Ok(Run {
+        schema_version: SCHEMA_VERSION,
+        run_id: new_run_id("criterion"),
+        target: "criterion".into(),
+        profile: "criterion".into(),
+        command: format!("import criterion {}", criterion_dir.display()),
+        started_at: now.clone(),
+        finished_at: Some(now),
+        status: RunStatus::Complete,
+        git: machine::git_info(criterion_dir),
+        machine: machine::detect(),
+        build_profile: "bench".into(),
+        config: serde_json::json!({ "source": "criterion", "dir": criterion_dir }),
+        peaks: Default::default(),
+        measurements,
+    })
+}
+
+/// Collects every `.../new` directory holding a `benchmark.json` (criterion's latest result).
+fn find_new_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == "new") && path.join("benchmark.json").is_file() {
+            out.push(path);
+        } else {
+            find_new_dirs(&path, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::Criterion {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+fn import_one(new_dir: &Path) -> Result<Measurement> {
+    let id: BenchmarkId = read_json(&new_dir.join("benchmark.json"))?;
+    let sample_path = new_dir.join("sample.json");
+    let sample: Sample = read_json(&sample_path)?;
+    let samples_ns = per_iteration(&sample, &sample_path)?;
+    let mut spec = WorkloadSpec::new("criterion", &id.group_id, "criterion", DType::F64);
+    spec.id = format!("criterion/{}", id.full_id);
+    spec.params = params(&id);
+    let (elements, bytes) = throughput_units(id.throughput.as_ref());
+    spec.bytes = bytes.unwrap_or(0.0);
+    let mut m = blank_measurement(&spec, Default::default());
+    let stats = summarize(&samples_ns, 0.95);
+    m.throughput = stats.as_ref().map(|s| Throughput {
+        gflops: None,
+        gbps: bytes.map(|b| b / s.median_ns),
+    });
+    m.stats = stats;
+    m.iters_per_sample = sample.iters.first().map_or(0, |&i| i as u64);
+    m.samples_ns = samples_ns;
+    m.status = Status::Ok;
+    m.extra.insert("source".into(), "criterion".into());
+    // Criterion records no element type: say so rather than let the placeholder dtype speak.
+    m.extra.insert("dtype".into(), "unspecified".into());
+    if let Some(e) = elements {
+        m.extra.insert("elements".into(), e.into());
+    }
+    if let Ok(est) = read_json::<Estimates>(&new_dir.join("estimates.json")) {
+        m.extra.insert(
+            "criterion_median_ns".into(),
+            est.median.point_estimate.into(),
+        );
+    }
+    Ok(m)
+}
+
+fn per_iteration(sample: &Sample, path: &Path) -> Result<Vec<f64>> {
+    let bad = |reason: &str| Error::Criterion {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    };
+    if sample.iters.len() != sample.times.len() {
+        return Err(bad("`iters` and `times` differ in length"));
+    }
+    if sample.iters.is_empty() {
+        return Err(bad("no samples"));
+    }
+    if sample.iters.iter().any(|&i| i.is_nan() || i <= 0.0) {
+        return Err(bad("`iters` holds a non-positive count"));
+    }
+    Ok(sample
+        .times
+        .iter()
+        .zip(&sample.iters)
+        .map(|(t, i)| t / i)
+        .collect())
+}
+
+fn params(id: &BenchmarkId) -> BTreeMap<String, serde_json::Value> {
+    let mut p = BTreeMap::new();
+    if let Some(f) = &id.function_id {
+        p.insert("function".to_string(), f.clone().into());
+    }
+    if let Some(v) = &id.value_str {
+        let value = v
+            .parse::<u64>()
+            .map(serde_json::Value::from)
+            .unwrap_or_else(|_| v.clone().into());
+        p.insert("value".to_string(), value);
+    }
+    p
+}
+
+fn throughput_units(t: Option<&CriterionThroughput>) -> (Option<u64>, Option<f64>) {
+    match t {
+        Some(CriterionThroughput::Bytes(b) | CriterionThroughput::BytesDecimal(b)) => {
+            (None, Some(*b as f64))
+        }
+        Some(CriterionThroughput::Elements(e)) => (Some(*e), None),
+        Some(CriterionThroughput::ElementsAndBytes { elements, bytes }) => {
+            (Some(*elements), Some(*bytes as f64))
+        }
+        None => (None, None),
+    }
+}

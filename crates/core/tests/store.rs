@@ -1,0 +1,100 @@
+//! Run files: round-trip, streams cut short, and bad files named in errors.
+
+use std::path::Path;
+use tensorbench_core::schema::{Run, RunStatus, SCHEMA_VERSION};
+use tensorbench_core::store::{self, RunWriter};
+use tensorbench_core::Error;
+
+fn run() -> Run {
+    Run {
+        schema_version: SCHEMA_VERSION,
+        run_id: "r1".into(),
+        target: "cpu".into(),
+        profile: "quick".into(),
+        command: "test".into(),
+        started_at: store::now_rfc3339(),
+        finished_at: None,
+        status: RunStatus::Running,
+        git: Default::default(),
+        machine: tensorbench_core::machine::detect(),
+        build_profile: "debug".into(),
+        config: serde_json::json!({}),
+        peaks: Default::default(),
+        measurements: vec![],
+    }
+}
+
+fn measurement(id: &str) -> tensorbench_core::Measurement {
+    let spec = tensorbench_core::WorkloadSpec::new("t", id, "scalar", tensorbench_core::DType::F32);
+    tensorbench_core::sampler::skipped(&spec, Default::default(), "for the test")
+}
+
+#[test]
+fn schema_round_trips_through_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = RunWriter::create(dir.path(), run()).unwrap();
+    w.record_peaks("cpu", [("bandwidth_gbps".to_string(), 10.0)].into()).unwrap();
+    w.record(measurement("a")).unwrap();
+    let expected = w.run().clone();
+    let path = w.finish(RunStatus::Complete).unwrap();
+    let back = store::load_run(&path).unwrap();
+    assert_eq!(back.measurements, expected.measurements);
+    assert_eq!(back.peaks, expected.peaks);
+    assert_eq!(back.status, RunStatus::Complete);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(store::parse_run(&text, &path).unwrap(), back);
+}
+
+#[test]
+fn a_torn_last_line_is_dropped_and_the_run_is_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = RunWriter::create(dir.path(), run()).unwrap();
+    w.record(measurement("a")).unwrap();
+    w.record(measurement("b")).unwrap();
+    let stream = w.stream_path().to_path_buf();
+    drop(w);
+    let mut text = std::fs::read_to_string(&stream).unwrap();
+    text.push_str("{\"record\":\"measurement\",\"id\":\"c\",\"op");
+    std::fs::write(&stream, text).unwrap();
+    let back = store::load_run(&stream).unwrap();
+    assert_eq!(back.status, RunStatus::Interrupted);
+    assert_eq!(back.measurements.len(), 2);
+}
+
+#[test]
+fn writer_refuses_to_overwrite_an_existing_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = RunWriter::create(dir.path(), run()).unwrap();
+    let path = w.finish(RunStatus::Complete).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    assert!(RunWriter::create(dir.path(), run()).is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+fn load_err(dir: &Path, name: &str, body: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    let e = store::load_run(&p).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains(name), "error must name the file: {msg}");
+    msg
+}
+
+#[test]
+fn bad_files_get_errors_that_name_file_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(load_err(d, "empty.json", "").contains("empty"));
+    assert!(load_err(d, "trunc.json", "{\"schema_version\": 1, \"run_").contains("truncated"));
+    assert!(load_err(d, "other.json", "{\"hello\": 1}").contains("schema_version"));
+    let mut v = serde_json::to_value(run()).unwrap();
+    v["schema_version"] = 99.into();
+    let e = load_err(d, "future.json", &v.to_string());
+    assert!(e.contains("99"), "{e}");
+    let mut v = serde_json::to_value(run()).unwrap();
+    v["machine"]["logical_cores"] = "two".into();
+    let e = load_err(d, "field.json", &v.to_string());
+    assert!(e.contains("machine.logical_cores"), "names the field: {e}");
+    let missing = store::load_run(&d.join("nope.json")).unwrap_err();
+    assert!(matches!(missing, Error::Io { .. }) && missing.to_string().contains("nope.json"));
+}

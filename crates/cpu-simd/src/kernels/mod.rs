@@ -1,0 +1,67 @@
+//! The kernels, as plain functions over `f32` slices, in backend families:
+//!
+//! - [`scalar`]: the readable reference, one element at a time;
+//! - [`simd`]: explicit SIMD per instruction set ([`simd::Kernels`]), with a portable fallback;
+//! - [`par`] (feature `parallel`): rayon over the SIMD kernels, in chunks;
+//! - [`peers`] (feature `suite`): well-known crates (`ndarray`, `gemm`, `matrixmultiply`);
+//! - [`conv`]: conv2d via im2col + any of the GEMMs above.
+//!
+//! Everything outside `par` and `peers` is free of threads and OS services, so a wasm32 build
+//! can use it unchanged.
+
+pub mod conv;
+#[cfg(feature = "parallel")]
+pub mod par;
+#[cfg(feature = "suite")]
+pub mod peers;
+pub mod scalar;
+pub mod simd;
+
+/// A reduction over a slice, a row or a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    Sum,
+    Mean,
+    Max,
+    Min,
+}
+
+impl Reduction {
+    pub const ALL: [Reduction; 4] = [
+        Reduction::Sum,
+        Reduction::Mean,
+        Reduction::Max,
+        Reduction::Min,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::Sum => "sum",
+            Reduction::Mean => "mean",
+            Reduction::Max => "max",
+            Reduction::Min => "min",
+        }
+    }
+
+    /// The f64 reference of this reduction (NaN for the mean of nothing).
+    pub fn reference(self, x: impl IntoIterator<Item = f64>) -> f64 {
+        let (mut sum, mut max, mut min, mut n) = (0.0, f64::NEG_INFINITY, f64::INFINITY, 0usize);
+        for v in x {
+            sum += v;
+            max = max.max(v);
+            min = min.min(v);
+            n += 1;
+        }
+        match self {
+            Reduction::Sum => sum,
+            Reduction::Mean => sum / n as f64,
+            Reduction::Max => max,
+            Reduction::Min => min,
+        }
+    }
+}
+
+/// The slope of leaky ReLU for negative inputs used by the workloads.
+pub const LEAKY_RELU_ALPHA: f32 = 0.01;
+/// The epsilon of layer normalisation used by the workloads.
+pub const LAYER_NORM_EPS: f32 = 1e-5;

@@ -1,0 +1,80 @@
+//! Fault injection for the integration tests, and nothing else: `TENSORBENCH_DIST_FAIL_RANK=R`
+//! makes rank R panic in the first workload it runs (`R:hang` makes it stop responding instead),
+//! so the tests can check that a failing or hung rank fails the whole run with a message naming
+//! it. Unset, nothing changes.
+
+use crate::DistWorkload;
+use crate::comm::Layout;
+use tensorbench_core::schema::{Measurement, Validation};
+use tensorbench_core::{Clock, Result, Workload, WorkloadSpec};
+
+/// The environment variable the tests set.
+pub const FAIL_RANK_VAR: &str = "TENSORBENCH_DIST_FAIL_RANK";
+
+/// What the injected fault does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Panic,
+    Hang,
+}
+
+/// The fault asked for this rank, if any.
+pub fn fault_for(rank: usize) -> Option<Fault> {
+    parse(&std::env::var(FAIL_RANK_VAR).ok()?, rank)
+}
+
+fn parse(value: &str, rank: usize) -> Option<Fault> {
+    let (target, mode) = value.split_once(':').unwrap_or((value, "panic"));
+    (target.trim().parse::<usize>().ok()? == rank).then_some(match mode {
+        "hang" => Fault::Hang,
+        _ => Fault::Panic,
+    })
+}
+
+/// Wraps `inner` so its first `execute` on this rank fails as `fault` says.
+pub struct Faulty {
+    pub inner: Box<dyn DistWorkload>,
+    pub fault: Fault,
+}
+
+impl Workload for Faulty {
+    fn spec(&self) -> &WorkloadSpec {
+        self.inner.spec()
+    }
+    fn prepare(&mut self, seed: u64) -> Result<()> {
+        self.inner.prepare(seed)
+    }
+    fn execute(&mut self) {
+        match self.fault {
+            Fault::Panic => panic!("injected failure ({FAIL_RANK_VAR})"),
+            Fault::Hang => loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            },
+        }
+    }
+    fn validate(&mut self) -> Result<Validation> {
+        self.inner.validate()
+    }
+    fn clock(&self) -> Result<Box<dyn Clock>> {
+        self.inner.clock()
+    }
+}
+
+impl DistWorkload for Faulty {
+    fn annotate(&mut self, m: &mut Measurement, layout: &Layout) {
+        self.inner.annotate(m, layout);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_named_rank_fails() {
+        assert_eq!(parse("1", 1), Some(Fault::Panic));
+        assert_eq!(parse("1", 0), None);
+        assert_eq!(parse("2:hang", 2), Some(Fault::Hang));
+        assert_eq!(parse("x", 0), None);
+    }
+}

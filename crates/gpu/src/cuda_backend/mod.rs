@@ -1,0 +1,123 @@
+//! The CUDA backend (cudarc, loaded at run time): NVRTC kernels, cuBLAS, transfers, CUDA-event
+//! timing, the device's measured ceilings. No driver, no device or no library is a `skipped`
+//! line with the reason.
+//!
+//! Clocks and throttling: cudarc has no NVML bindings, so the SM clock *during* a sample and
+//! throttle reasons are not read; the run records the maximum clocks the driver reports.
+
+pub mod blas;
+pub mod clock;
+pub mod device;
+pub mod kernels;
+pub mod ops;
+pub mod transfer;
+
+use crate::catalog::{self, Backend, Entry, Point, Profile};
+use device::CudaGpu;
+use ops::CudaKernelWorkload;
+use std::sync::Arc;
+use tensorbench_core::Workload;
+use tensorbench_core::suite::Suite;
+use transfer::{CudaTransfer, LaunchOverhead, Movement};
+
+/// Registers every CUDA workload of `profile`, or all of them as `skipped` when CUDA cannot run.
+pub fn register(suite: &mut Suite, profile: Profile) {
+    let gpu = match device::open() {
+        Ok(gpu) => gpu,
+        Err(reason) => {
+            crate::skip_backend(suite, Backend::Cuda, profile, &reason);
+            return;
+        }
+    };
+    suite.add_gpu(gpu.info.gpu_info());
+    let free = gpu.free_memory();
+    for e in catalog::entries(Backend::Cuda, profile) {
+        if let Some(reason) = unavailable(&gpu, &e, free) {
+            suite.add_skipped(e.spec, reason);
+            continue;
+        }
+        let ceiling = e.ceiling;
+        let Some(w) = workload(e, gpu.clone()) else {
+            continue;
+        };
+        match ceiling {
+            Some(c) => suite.add_probe(Boxed(w), c),
+            None => suite.add_boxed(w),
+        }
+    }
+}
+
+fn workload(e: Entry, gpu: Arc<CudaGpu>) -> Option<Box<dyn Workload>> {
+    Some(match e.point {
+        Point::Kernel(kernel, shape) => {
+            Box::new(CudaKernelWorkload::new(e.spec, gpu, kernel, shape))
+        }
+        Point::Blas(dtype, shape) => return blas::workload(e.spec, gpu, dtype, shape),
+        Point::Copy(n) => Box::new(CudaTransfer::new(e.spec, gpu, Movement::DeviceCopy, n)),
+        Point::Transfer {
+            to_device,
+            pinned,
+            n,
+        } => {
+            let m = if to_device {
+                Movement::Upload { pinned }
+            } else {
+                Movement::Download { pinned }
+            };
+            Box::new(CudaTransfer::new(e.spec, gpu, m, n))
+        }
+        Point::Launch => Box::new(LaunchOverhead::new(e.spec, gpu)),
+    })
+}
+
+/// Why `e` cannot run on this device: a missing library, or more memory than is free.
+fn unavailable(gpu: &CudaGpu, e: &Entry, free: Option<usize>) -> Option<String> {
+    let needs_kernels = matches!(e.point, Point::Kernel(..) | Point::Launch);
+    if let (true, Err(reason)) = (needs_kernels, &gpu.kernels) {
+        return Some(reason.clone());
+    }
+    if let (Point::Blas(..), Err(reason)) = (e.point, &gpu.cublas) {
+        return Some(reason.clone());
+    }
+    // Device memory: the same bytes as the host copies, within 90% of what is free now.
+    let need = e.spec.footprint_bytes / 2;
+    match free {
+        Some(free) if need > free as u64 / 10 * 9 => Some(format!(
+            "needs {} MiB of device memory; {} MiB free on {}",
+            need >> 20,
+            free >> 20,
+            gpu.info.name
+        )),
+        _ => None,
+    }
+}
+
+/// A boxed workload as a probe (`Suite::add_probe` takes a concrete type).
+struct Boxed(Box<dyn Workload>);
+
+impl Workload for Boxed {
+    fn spec(&self) -> &tensorbench_core::WorkloadSpec {
+        self.0.spec()
+    }
+    fn prepare(&mut self, seed: u64) -> tensorbench_core::Result<()> {
+        self.0.prepare(seed)
+    }
+    fn execute(&mut self) {
+        self.0.execute();
+    }
+    fn sync(&mut self) -> tensorbench_core::Result<()> {
+        self.0.sync()
+    }
+    fn validate(&mut self) -> tensorbench_core::Result<tensorbench_core::schema::Validation> {
+        self.0.validate()
+    }
+    fn clock(&self) -> tensorbench_core::Result<Box<dyn tensorbench_core::Clock>> {
+        self.0.clock()
+    }
+    fn flush_caches(&mut self, f: &mut tensorbench_core::workload::CacheFlusher) {
+        self.0.flush_caches(f);
+    }
+    fn extra(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.0.extra()
+    }
+}

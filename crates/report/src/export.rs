@@ -1,0 +1,84 @@
+//! CSV of every measurement of every run, one row each, for spreadsheets and scripts.
+
+use crate::facts::{self, RateKind};
+use crate::format;
+use crate::Result;
+use std::io::Write;
+use tensorbench_core::schema::{Bound, CacheMode, Run, Status};
+
+const HEADER: [&str; 33] = [
+    "run_id", "target", "id", "suite", "op", "backend", "device", "dtype", "params", "threads", "mode", "status",
+    "reason", "flops", "bytes", "samples", "iters_per_sample", "median_ns", "ci_low_ns", "ci_high_ns", "mean_ns",
+    "std_ns", "min_ns", "max_ns", "gflops", "gbps", "pct_of_roofline", "bound", "validation_passed",
+    "max_rel_err", "tolerance", "converged", "allocs_per_iter",
+];
+
+/// Writes a header and one row per measurement of every run. Text is quoted by the `csv` crate
+/// wherever it needs to be (commas, quotes, line breaks); missing values are empty cells.
+pub fn write_csv<W: Write>(runs: &[Run], out: W) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(HEADER)?;
+    for run in runs {
+        for m in &run.measurements {
+            let s = m.stats.as_ref();
+            let stat = |f: fn(&tensorbench_core::schema::Stats) -> f64| s.map_or(String::new(), |s| f(s).to_string());
+            let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+            let timed = facts::is_timed(m);
+            let roof = tensorbench_analysis::roofline::place(run, m);
+            let v = m.validation.as_ref();
+            let record: [String; 33] = [
+                run.run_id.clone(),
+                run.target.clone(),
+                m.id.clone(),
+                facts::suite(m).to_string(),
+                m.op.clone(),
+                m.backend.clone(),
+                m.device.clone(),
+                m.dtype.name().to_string(),
+                format::params(&m.params),
+                m.threads.to_string(),
+                match m.mode {
+                    CacheMode::Hot => "hot".into(),
+                    CacheMode::Cold => "cold".into(),
+                },
+                match m.status {
+                    Status::Ok => "ok".into(),
+                    Status::Invalid => "invalid".into(),
+                    Status::Failed => "failed".into(),
+                    Status::Skipped => "skipped".into(),
+                },
+                m.reason.clone().unwrap_or_default(),
+                m.flops.to_string(),
+                m.bytes.to_string(),
+                m.samples_ns.len().to_string(),
+                m.iters_per_sample.to_string(),
+                stat(|s| s.median_ns),
+                stat(|s| s.ci_low_ns),
+                stat(|s| s.ci_high_ns),
+                stat(|s| s.mean_ns),
+                stat(|s| s.std_ns),
+                stat(|s| s.min_ns),
+                stat(|s| s.max_ns),
+                // Never a speed for a measurement that was not timed.
+                opt(facts::rate(m, RateKind::Gflops).filter(|_| timed && m.flops > 0.0)),
+                opt(facts::rate(m, RateKind::Gbps).filter(|_| timed && m.bytes > 0.0)),
+                opt(roof.as_ref().map(|r| r.pct_of_peak)),
+                roof.map_or(String::new(), |r| match r.bound {
+                    Bound::Memory => "memory".into(),
+                    Bound::Compute => "compute".into(),
+                }),
+                v.map_or(String::new(), |v| v.passed.to_string()),
+                opt(v.map(|v| v.max_rel_err)),
+                opt(v.map(|v| v.tolerance)),
+                m.sampling.as_ref().map_or(String::new(), |s| s.converged.to_string()),
+                m.alloc.map_or(String::new(), |a| a.count.to_string()),
+            ];
+            w.write_record(&record)?;
+        }
+    }
+    w.flush().map_err(|e| crate::Error::Io {
+        path: "<csv output>".into(),
+        source: e,
+    })?;
+    Ok(())
+}

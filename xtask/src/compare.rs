@@ -1,0 +1,188 @@
+//! `cargo xtask compare OLD NEW`: verdicts between two runs or baselines.
+//!
+//! Exit codes: 0 no confirmed regression, 1 at least one `slower` verdict, 2 bad input (a missing
+//! or unreadable run file, an unknown baseline, a bad threshold or pattern), with a message naming it.
+
+use anyhow::Context;
+use clap::ValueEnum;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use tensorbench_analysis::baseline::resolve_run;
+use tensorbench_analysis::config::TestKind;
+use tensorbench_analysis::{CompareConfig, Comparison, Verdict, compare_runs};
+use tensorbench_core::suite::exit;
+
+/// How the verdicts are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+}
+
+/// The two-sample test behind the p-values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Test {
+    MannWhitney,
+    Welch,
+}
+
+/// Flags of `cargo xtask compare`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareArgs {
+    /// Baseline: a run file (.json or .jsonl), a results directory (its newest run) or a baseline
+    /// name (results/baselines/NAME.json).
+    pub old: String,
+    /// New run: same forms as OLD.
+    pub new: String,
+    /// Relative change treated as noise (0.05 = ±5%).
+    #[arg(long, default_value_t = tensorbench_analysis::config::DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+    /// Per-id threshold as REGEX=FRACTION, e.g. `gemm/.*=0.10`; repeatable, the last match wins.
+    #[arg(long = "threshold-for", value_name = "REGEX=FRACTION")]
+    pub threshold_for: Vec<String>,
+    /// False-discovery rate of the Benjamini–Hochberg-corrected test.
+    #[arg(long, default_value_t = tensorbench_analysis::config::DEFAULT_ALPHA)]
+    pub alpha: f64,
+    /// Fewer samples than this on a side gives `ambiguous`.
+    #[arg(long, default_value_t = tensorbench_analysis::config::DEFAULT_MIN_SAMPLES)]
+    pub min_samples: usize,
+    /// Two-sample test.
+    #[arg(long, value_enum, default_value_t = Test::MannWhitney)]
+    pub test: Test,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also append the Markdown verdict table to this file (e.g. "$GITHUB_STEP_SUMMARY").
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Also write the comparison as JSON to this file (for `report`).
+    #[arg(long, value_name = "FILE")]
+    pub json_out: Option<PathBuf>,
+}
+
+/// Runs the comparison and returns the exit code (see the module docs).
+pub fn run(args: &CompareArgs, results_dir: &Path) -> anyhow::Result<u8> {
+    let comparison = match build(args, results_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::BAD_INPUT);
+        }
+    };
+    let text = match args.format {
+        Format::Table => comparison.to_table(),
+        Format::Markdown => comparison.to_markdown(),
+        Format::Json => serde_json::to_string_pretty(&comparison)? + "\n",
+    };
+    print_out(&text)?;
+    if let Some(path) = &args.summary {
+        append(path, &comparison.to_markdown())?;
+    }
+    if let Some(path) = &args.json_out {
+        tensorbench_core::store::write_json_atomic(path, &comparison)?;
+    }
+    let regressions = comparison.count(Verdict::Slower);
+    if regressions > 0 {
+        eprintln!("{regressions} confirmed regression(s)");
+        return Ok(exit::SOME_FAILED);
+    }
+    Ok(exit::OK)
+}
+
+fn build(args: &CompareArgs, results_dir: &Path) -> tensorbench_analysis::Result<Comparison> {
+    let cfg = config(args)?;
+    let old = resolve_run(&args.old, results_dir)?;
+    let new = resolve_run(&args.new, results_dir)?;
+    let mut comparison = compare_runs(&old.run, &new.run, &cfg);
+    comparison.old_label = old.label;
+    comparison.new_label = new.label;
+    let shared = comparison
+        .items
+        .iter()
+        .filter(|i| !matches!(i.verdict, Verdict::New | Verdict::Missing))
+        .count();
+    if shared == 0 {
+        comparison
+            .warnings
+            .push("the two runs have no measurement id in common".into());
+    }
+    Ok(comparison)
+}
+
+fn config(args: &CompareArgs) -> tensorbench_analysis::Result<CompareConfig> {
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        return Err(tensorbench_analysis::Error::bad_argument(
+            "--alpha",
+            format!("{} is not a probability in (0, 1)", args.alpha),
+        ));
+    }
+    let mut cfg = CompareConfig {
+        alpha: args.alpha,
+        min_samples: args.min_samples.max(2),
+        test: match args.test {
+            Test::MannWhitney => TestKind::MannWhitney,
+            Test::Welch => TestKind::Welch,
+        },
+        ..CompareConfig::default()
+    }
+    .with_threshold(args.threshold)?;
+    for spec in &args.threshold_for {
+        cfg = cfg.with_rule_spec(spec)?;
+    }
+    Ok(cfg)
+}
+
+/// Writes to stdout; a closed pipe (`compare ... | head`) is not an error.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("{}: cannot open for appending", path.display()))?;
+    writeln!(f, "{text}").with_context(|| format!("{}: write failed", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CompareArgs,
+    }
+
+    fn args(extra: &[&str]) -> CompareArgs {
+        Cli::parse_from(["compare"].iter().chain(extra)).args
+    }
+
+    #[test]
+    fn bad_input_exits_2_and_touches_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let truncated = dir.path().join("run.json");
+        std::fs::write(&truncated, "{\"schema_version\": 1,").unwrap();
+        let t = truncated.to_str().unwrap();
+        assert_eq!(run(&args(&[t, t]), dir.path()).unwrap(), 2);
+        assert_eq!(run(&args(&["nobaseline", t]), dir.path()).unwrap(), 2);
+        assert_eq!(
+            run(&args(&[t, t, "--threshold=-1"]), dir.path()).unwrap(),
+            2
+        );
+        assert_eq!(
+            run(&args(&[t, t, "--threshold-for", "(=0.1"]), dir.path()).unwrap(),
+            2
+        );
+        assert_eq!(
+            std::fs::read_to_string(&truncated).unwrap(),
+            "{\"schema_version\": 1,"
+        );
+    }
+}

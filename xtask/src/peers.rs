@@ -1,0 +1,872 @@
+//! Peers: the suite's workloads run in NumPy, PyTorch and JAX by the Python runner in `python/`
+//! (`python -m tensorbench_peers`), timed with the same stopping rule, and appended to the run file
+//! beside tensorbench's own measurements.
+//!
+//! The protocol: the suite binary lists its workloads (`--list-json`) and dumps the smallest one of
+//! each op (`--dump-tensors`); the runner gets both as files and writes one `Measurement` per line.
+//! A missing Python is a skip line per peer measurement, never an error.
+
+use crate::BadInput;
+use anyhow::{Context, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use tensorbench_core::sampler::skipped;
+use tensorbench_core::schema::{CacheMode, Measurement, Status};
+use tensorbench_core::{WorkloadSpec, roofline, store};
+
+/// Frameworks the runner knows.
+pub const FRAMEWORKS: [&str; 3] = ["numpy", "torch", "jax"];
+
+/// What `cargo xtask peers setup` installs by default (pinned in `python/requirements.txt`).
+const REQUIREMENTS: &str = "python/requirements.txt";
+
+/// The runner's exit code for bad input (a flag or a file it names).
+const RUNNER_BAD_INPUT: i32 = 2;
+const RUNNER_INTERRUPTED: i32 = 130;
+
+/// What one peers run added to the run file.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PeersOutcome {
+    /// Measurements appended (or replaced, when a peer id was already in the run).
+    pub appended: usize,
+    pub ok: usize,
+    pub invalid: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// The runner was stopped by an interrupt; what it finished was still appended.
+    pub interrupted: bool,
+    /// Things worth telling the user (no cross-check possible, runner exit status, ...).
+    pub notes: Vec<String>,
+}
+
+impl PeersOutcome {
+    /// 0 when everything measured or skipped cleanly, 1 for failed or invalid, 130 if interrupted.
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            130
+        } else if self.failed > 0 || self.invalid > 0 {
+            1
+        } else {
+            0
+        }
+    }
+
+    fn count(&mut self, ms: &[Measurement]) {
+        for m in ms {
+            match m.status {
+                Status::Ok => self.ok += 1,
+                Status::Invalid => self.invalid += 1,
+                Status::Failed => self.failed += 1,
+                Status::Skipped => self.skipped += 1,
+            }
+        }
+        self.appended = ms.len();
+    }
+}
+
+/// Options of `cargo xtask peers setup`.
+#[derive(Debug, Clone, Default)]
+pub struct SetupOptions {
+    /// Also install PyTorch (PyPI's Linux wheel is a ~3 GB CUDA build).
+    pub torch: bool,
+    /// The Python that creates the venv (default `python3`).
+    pub python: Option<PathBuf>,
+}
+
+/// `cargo xtask peers setup`: creates the venv at `venv_dir` and installs NumPy and JAX.
+pub fn setup(venv_dir: &Path) -> Result<()> {
+    setup_with(venv_dir, &SetupOptions::default())
+}
+
+/// [`setup`] with options (PyTorch on request).
+pub fn setup_with(venv_dir: &Path, opts: &SetupOptions) -> Result<()> {
+    let python = venv_python(venv_dir);
+    if !python.exists() {
+        let base = opts.python.clone().unwrap_or_else(|| "python3".into());
+        run_step(Command::new(&base).arg("-m").arg("venv").arg(venv_dir)).with_context(|| {
+            format!(
+                "creating the venv with {} (is Python 3 installed?)",
+                base.display()
+            )
+        })?;
+    }
+    let requirements = crate::workspace::root().join(REQUIREMENTS);
+    run_step(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "-r"])
+            .arg(&requirements),
+    )?;
+    if opts.torch {
+        run_step(Command::new(&python).args(["-m", "pip", "install", "torch"]))?;
+    }
+    eprintln!("peers venv ready: {}", venv_dir.display());
+    Ok(())
+}
+
+fn run_step(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {}", shown(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{}`", shown(cmd)))?;
+    anyhow::ensure!(status.success(), "`{}` failed ({status})", shown(cmd));
+    Ok(())
+}
+
+fn shown(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The venv the setup command creates by default: `.venv` in the repository root.
+pub fn default_venv() -> PathBuf {
+    crate::workspace::root().join(".venv")
+}
+
+/// The interpreter inside a venv.
+pub fn venv_python(venv_dir: &Path) -> PathBuf {
+    if cfg!(windows) {
+        venv_dir.join("Scripts").join("python.exe")
+    } else {
+        venv_dir.join("bin").join("python")
+    }
+}
+
+/// The Python to run peers with: the default venv's when it exists, else `python3` from `PATH`.
+pub fn default_python() -> PathBuf {
+    let venv = venv_python(&default_venv());
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
+}
+
+/// Lists the suite's workloads, dumps the smallest of each op for the cross-check, runs the
+/// runner for `peers`, and appends its measurements to `run_file`.
+pub fn run_peers(
+    suite_binary: &Path,
+    suite_args: &[String],
+    peers: &[String],
+    run_file: &Path,
+    python: &Path,
+) -> Result<PeersOutcome> {
+    check_peers(peers)?;
+    let sel = Selection::from_suite_args(suite_args);
+    let specs = list_workloads(suite_binary, &sel)?;
+    let mut outcome = PeersOutcome::default();
+    if specs.is_empty() {
+        outcome
+            .notes
+            .push("the suite selected no workloads: no peers to run".into());
+        return Ok(outcome);
+    }
+    let scratch = Scratch::new()?;
+    let workloads = scratch.path.join("workloads.json");
+    std::fs::write(&workloads, serde_json::to_vec_pretty(&specs)?)
+        .with_context(|| format!("writing {}", workloads.display()))?;
+    let tensors = scratch.path.join("tensors");
+    let tensors = match dump_tensors(suite_binary, &sel, &specs, &tensors) {
+        Ok(()) => Some(tensors),
+        Err(e) => {
+            outcome
+                .notes
+                .push(format!("no cross-check against tensorbench: {e:#}"));
+            None
+        }
+    };
+    let out = scratch.path.join("peers.jsonl");
+    let measurements = match run_runner(python, &sel, peers, &workloads, tensors.as_deref(), &out) {
+        Ok(RunnerExit::Finished(code)) => {
+            outcome.interrupted = code == Some(RUNNER_INTERRUPTED);
+            if code.is_none() {
+                outcome
+                    .notes
+                    .push("the peers runner was killed by a signal".into());
+            }
+            read_measurements(&out)?
+        }
+        Ok(RunnerExit::NotStarted(reason)) => skipped_all(&specs, peers, sel.mode(), &reason),
+        Err(e) => return Err(e),
+    };
+    append_to_run(run_file, &measurements)?;
+    outcome.count(&measurements);
+    Ok(outcome)
+}
+
+fn check_peers(peers: &[String]) -> Result<()> {
+    if peers.is_empty() {
+        crate::bad_input!("--peers: name at least one of {}", FRAMEWORKS.join(", "));
+    }
+    if let Some(p) = peers.iter().find(|p| !FRAMEWORKS.contains(&p.as_str())) {
+        crate::bad_input!(
+            "--peers: unknown framework {p:?} (known: {})",
+            FRAMEWORKS.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The suite flags that select workloads and shape sampling, picked out of the suite's arguments.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Selection {
+    profile: Option<String>,
+    filter: Option<String>,
+    threads: Option<String>,
+    seed: Option<String>,
+    cold: bool,
+}
+
+impl Selection {
+    fn from_suite_args(args: &[String]) -> Self {
+        let mut sel = Self::default();
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+                _ => (arg.as_str(), None),
+            };
+            let slot = match flag {
+                "--profile" => &mut sel.profile,
+                "--filter" => &mut sel.filter,
+                "--threads" => &mut sel.threads,
+                "--seed" => &mut sel.seed,
+                "--cold" => {
+                    sel.cold = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = inline.or_else(|| it.next().cloned());
+        }
+        sel
+    }
+
+    fn mode(&self) -> CacheMode {
+        if self.cold {
+            CacheMode::Cold
+        } else {
+            CacheMode::Hot
+        }
+    }
+
+    /// Arguments for the suite binary's `--list-json` and `--dump-tensors` calls. The profile goes
+    /// too: it decides which sizes a suite registers.
+    fn suite_args(&self, filter: Option<&str>) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(p) = &self.profile {
+            args.extend(["--profile".into(), p.clone()]);
+        }
+        if let Some(f) = filter.or(self.filter.as_deref()) {
+            args.extend(["--filter".into(), f.to_string()]);
+        }
+        if let Some(t) = &self.threads {
+            args.extend(["--threads".into(), t.clone()]);
+        }
+        args
+    }
+}
+
+fn list_workloads(suite: &Path, sel: &Selection) -> Result<Vec<WorkloadSpec>> {
+    let out = Command::new(suite)
+        .arg("--list-json")
+        .args(sel.suite_args(None))
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start {}", suite.display()))?;
+    if out.status.code() == Some(RUNNER_BAD_INPUT) {
+        crate::bad_input!(
+            "{} --list-json refused its arguments (see above)",
+            suite.display()
+        );
+    }
+    anyhow::ensure!(
+        out.status.success(),
+        "{} --list-json failed ({})",
+        suite.display(),
+        out.status
+    );
+    parse_specs(&out.stdout, &format!("{} --list-json", suite.display()))
+}
+
+fn parse_specs(bytes: &[u8], source: &str) -> Result<Vec<WorkloadSpec>> {
+    serde_json::from_slice(bytes)
+        .with_context(|| format!("{source}: not a JSON array of workload specs"))
+}
+
+/// For each (op, dtype, device), the workload with the smallest footprint: the size the
+/// cross-check runs at (every size is also checked against an f64 reference by the runner).
+fn cross_check_ids(specs: &[WorkloadSpec]) -> Vec<String> {
+    let mut smallest: BTreeMap<(&str, &str, &str), &WorkloadSpec> = BTreeMap::new();
+    for s in specs {
+        let key = (s.op.as_str(), s.dtype.name(), s.device.as_str());
+        let entry = smallest.entry(key).or_insert(s);
+        if s.footprint_bytes < entry.footprint_bytes {
+            *entry = s;
+        }
+    }
+    smallest.values().map(|s| s.id.clone()).collect()
+}
+
+fn exact_ids_filter(ids: &[String]) -> String {
+    let alternatives: Vec<String> = ids.iter().map(|id| regex::escape(id)).collect();
+    format!("^(?:{})$", alternatives.join("|"))
+}
+
+fn dump_tensors(suite: &Path, sel: &Selection, specs: &[WorkloadSpec], dir: &Path) -> Result<()> {
+    let filter = exact_ids_filter(&cross_check_ids(specs));
+    let mut cmd = Command::new(suite);
+    cmd.arg("--dump-tensors")
+        .arg(dir)
+        .args(sel.suite_args(Some(&filter)));
+    if let Some(seed) = &sel.seed {
+        cmd.args(["--seed", seed]);
+    }
+    let status = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .with_context(|| format!("could not start {}", suite.display()))?;
+    anyhow::ensure!(
+        status.success(),
+        "{} --dump-tensors failed ({status})",
+        suite.display()
+    );
+    anyhow::ensure!(
+        dir.is_dir(),
+        "{} --dump-tensors wrote no tensors",
+        suite.display()
+    );
+    Ok(())
+}
+
+enum RunnerExit {
+    /// The runner ran; its exit code (None when killed by a signal).
+    Finished(Option<i32>),
+    /// The interpreter could not be started: every peer measurement is skipped with this reason.
+    NotStarted(String),
+}
+
+/// The `python/` directory the runner package lives in.
+fn python_dir() -> PathBuf {
+    crate::workspace::root().join("python")
+}
+
+fn runner_command(
+    python: &Path,
+    sel: &Selection,
+    peers: &[String],
+    workloads: &Path,
+    tensors: Option<&Path>,
+    out: &Path,
+) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.args(["-m", "tensorbench_peers", "--workloads"])
+        .arg(workloads)
+        .arg("--out")
+        .arg(out)
+        .args(["--peers", &peers.join(",")]);
+    for (flag, value) in [
+        ("--profile", &sel.profile),
+        ("--threads", &sel.threads),
+        ("--seed", &sel.seed),
+    ] {
+        if let Some(v) = value {
+            cmd.args([flag, v]);
+        }
+    }
+    if sel.cold {
+        cmd.arg("--cold");
+    }
+    if let Some(t) = tensors {
+        cmd.arg("--tensors").arg(t);
+    }
+    let mut path = vec![python_dir()];
+    path.extend(
+        std::env::var_os("PYTHONPATH")
+            .iter()
+            .flat_map(std::env::split_paths),
+    );
+    cmd.env("PYTHONPATH", std::env::join_paths(path).unwrap_or_default());
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+fn run_runner(
+    python: &Path,
+    sel: &Selection,
+    peers: &[String],
+    workloads: &Path,
+    tensors: Option<&Path>,
+    out: &Path,
+) -> Result<RunnerExit> {
+    let mut cmd = runner_command(python, sel, peers, workloads, tensors, out);
+    let status = match cmd.status() {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(RunnerExit::NotStarted(format!(
+                "Python not found ({}: {e}): run `cargo xtask peers setup`",
+                python.display()
+            )));
+        }
+    };
+    if status.code() == Some(RUNNER_BAD_INPUT) {
+        crate::bad_input!("the peers runner refused its input (see its message above)");
+    }
+    if !out.exists() {
+        anyhow::bail!(
+            "the peers runner ({}) exited {status} without writing {}",
+            python.display(),
+            out.display()
+        );
+    }
+    Ok(RunnerExit::Finished(status.code()))
+}
+
+/// The id a peer measurement of `spec` gets, as the runner builds it:
+/// `peers/<op>/<framework>/<dtype>/<params as in the spec id>` (`peers-cuda/...` off the host).
+pub fn peer_id(spec: &WorkloadSpec, framework: &str) -> String {
+    let suite = if spec.device == "cpu" {
+        "peers".to_string()
+    } else {
+        format!(
+            "peers-{}",
+            spec.device.split(':').next().unwrap_or_default()
+        )
+    };
+    let params = spec.id.splitn(5, '/').nth(4).unwrap_or_default();
+    format!(
+        "{suite}/{}/{framework}/{}/{params}",
+        spec.op,
+        spec.dtype.name()
+    )
+}
+
+/// One skipped measurement per distinct peer id, for when the runner cannot start at all.
+fn skipped_all(
+    specs: &[WorkloadSpec],
+    peers: &[String],
+    mode: CacheMode,
+    reason: &str,
+) -> Vec<Measurement> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for spec in specs {
+        for fw in peers {
+            let id = peer_id(spec, fw);
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let mut m = skipped(spec, mode, reason);
+            m.id = id;
+            m.backend = fw.clone();
+            m.extra
+                .insert("peer_of".into(), serde_json::json!([spec.id]));
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// Reads the runner's JSON Lines; a torn last line (a crash mid-write) is dropped, any other bad
+/// line is an error naming the file, the line and the field.
+fn read_measurements(path: &Path) -> Result<Vec<Measurement>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_str::<Measurement>(line) {
+            Ok(m) => out.push(m),
+            Err(e) if i + 1 == lines.len() && e.is_eof() => break,
+            Err(e) => anyhow::bail!("{}: line {}: not a measurement: {e}", path.display(), i + 1),
+        }
+    }
+    Ok(out)
+}
+
+/// Adds `measurements` to the run file (replacing any with the same id), placing each under the
+/// roofline measured in that run, and writes the file back atomically.
+fn append_to_run(run_file: &Path, measurements: &[Measurement]) -> Result<()> {
+    let mut run =
+        store::load_run(run_file).map_err(|e| anyhow::Error::new(BadInput(e.to_string())))?;
+    for m in measurements {
+        let mut m = m.clone();
+        if let Some(median) = m.stats.as_ref().map(|s| s.median_ns) {
+            m.roofline = roofline::classify(&run.peaks, &m.device, m.flops, m.bytes, median * 1e-9);
+        }
+        run.measurements.retain(|old| old.id != m.id);
+        run.measurements.push(m);
+    }
+    let target = if run_file.extension().is_some_and(|e| e == "jsonl") {
+        run_file.with_extension("json")
+    } else {
+        run_file.to_path_buf()
+    };
+    store::write_json_atomic(&target, &run)?;
+    Ok(())
+}
+
+/// A scratch directory for the protocol files, removed when dropped.
+struct Scratch {
+    path: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("tensorbench-peers-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(Self { path })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tensorbench_core::DType;
+    use tensorbench_core::schema::Run;
+
+    fn spec(op: &str, params: &[(&str, u64)], backend: &str) -> WorkloadSpec {
+        let mut s = WorkloadSpec::new("cpu-simd", op, backend, DType::F32)
+            .cost(1e6, 4e6)
+            .threads(1);
+        for (k, v) in params {
+            s = s.param(k, *v);
+        }
+        s.footprint(params.iter().map(|(_, v)| v * 4).sum())
+    }
+
+    fn specs() -> Vec<WorkloadSpec> {
+        vec![
+            spec("add", &[("n", 4096)], "simd"),
+            spec("add", &[("n", 1024)], "scalar"),
+            spec("add", &[("n", 1024)], "simd"),
+            spec("gemm", &[("m", 16), ("n", 8), ("k", 32)], "simd"),
+        ]
+    }
+
+    /// The Python to run the runner with in tests, or why the test is skipped.
+    fn python_with_numpy() -> Option<PathBuf> {
+        let python =
+            std::env::var_os("TENSORBENCH_PYTHON").map_or_else(default_python, PathBuf::from);
+        let ok = Command::new(&python)
+            .args(["-c", "import numpy"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            eprintln!(
+                "skipped: {} cannot import numpy (run `cargo xtask peers setup`)",
+                python.display()
+            );
+        }
+        ok.then_some(python)
+    }
+
+    fn write_run(dir: &Path, measurements: &[Measurement]) -> PathBuf {
+        let run: Run = serde_json::from_value(serde_json::json!({
+            "schema_version": tensorbench_core::schema::SCHEMA_VERSION,
+            "run_id": "r", "target": "cpu", "profile": "quick", "command": "test",
+            "started_at": "2026-01-01T00:00:00Z", "finished_at": null, "status": "complete",
+            "git": {"commit": null, "dirty": null, "branch": null},
+            "machine": {"hostname": null, "cpu_model": null, "arch": "x86_64", "physical_cores": null,
+                        "logical_cores": 2, "caches": {"l1d": null, "l2": null, "l3": null},
+                        "features": [], "memory_bytes": null, "os": null, "kernel": null, "rustc": null,
+                        "governor": null, "load_avg_1m": null},
+            "build_profile": "bench", "config": {},
+            "peaks": {"cpu": {"bandwidth_gbps": 10.0, "compute_gflops": 100.0}},
+            "measurements": measurements,
+        }))
+        .unwrap();
+        let path = dir.join("run.json");
+        store::write_json_atomic(&path, &run).unwrap();
+        path
+    }
+
+    fn ok_measurement(id: &str, median_ns: f64) -> Measurement {
+        let mut m = skipped(&specs()[0], CacheMode::Hot, "x");
+        m.id = id.into();
+        m.status = Status::Ok;
+        m.reason = None;
+        m.stats = tensorbench_core::stats::summarize(&[median_ns; 12], 0.95);
+        m
+    }
+
+    #[test]
+    fn selection_is_read_from_suite_args() {
+        let args: Vec<String> = [
+            "--events",
+            "--profile",
+            "standard",
+            "--out",
+            "results",
+            "--filter=add",
+            "--threads",
+            "2",
+            "--cold",
+            "--seed",
+            "9",
+            "--command",
+            "cargo xtask bench",
+        ]
+        .map(String::from)
+        .to_vec();
+        let sel = Selection::from_suite_args(&args);
+        assert_eq!(sel.profile.as_deref(), Some("standard"));
+        assert_eq!(sel.filter.as_deref(), Some("add"));
+        assert_eq!(
+            (sel.threads.as_deref(), sel.seed.as_deref(), sel.cold),
+            (Some("2"), Some("9"), true)
+        );
+        assert_eq!(
+            sel.suite_args(None),
+            ["--profile", "standard", "--filter", "add", "--threads", "2"]
+        );
+        assert_eq!(sel.suite_args(Some("^x$"))[3], "^x$");
+    }
+
+    #[test]
+    fn peer_ids_keep_the_params_text_of_the_suite_id() {
+        let s = spec("gemm", &[("m", 16), ("n", 8), ("k", 32)], "simd");
+        assert_eq!(peer_id(&s, "numpy"), "peers/gemm/numpy/f32/k=32,m=16,n=8");
+        assert_eq!(
+            peer_id(&s.clone().device("cuda:0"), "torch"),
+            "peers-cuda/gemm/torch/f32/k=32,m=16,n=8"
+        );
+    }
+
+    #[test]
+    fn the_smallest_workload_of_each_op_is_dumped_and_matched_exactly() {
+        let ids = cross_check_ids(&specs());
+        assert_eq!(
+            ids,
+            [
+                "cpu-simd/add/scalar/f32/n=1024",
+                "cpu-simd/gemm/simd/f32/k=32,m=16,n=8"
+            ]
+        );
+        let re = regex::Regex::new(&exact_ids_filter(&ids)).unwrap();
+        assert!(re.is_match("cpu-simd/add/scalar/f32/n=1024"));
+        assert!(!re.is_match("cpu-simd/add/scalar/f32/n=10240"));
+        assert!(!re.is_match("cpu-simd/add/simd/f32/n=1024"));
+    }
+
+    #[test]
+    fn unknown_or_no_peers_are_bad_input() {
+        let e = check_peers(&["numpy".into(), "tf".into()]).unwrap_err();
+        assert!(e.downcast_ref::<BadInput>().is_some() && e.to_string().contains("\"tf\""));
+        assert!(check_peers(&[]).is_err());
+        assert!(check_peers(&["jax".into(), "torch".into()]).is_ok());
+    }
+
+    #[test]
+    fn measurement_lines_drop_a_torn_tail_and_name_a_bad_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.jsonl");
+        let line = serde_json::to_string(&ok_measurement("peers/a", 10.0)).unwrap();
+        std::fs::write(&path, format!("{line}\n{}", &line[..line.len() / 2])).unwrap();
+        assert_eq!(read_measurements(&path).unwrap().len(), 1);
+        std::fs::write(&path, format!("{{\"id\": 3}}\n{line}\n")).unwrap();
+        let e = read_measurements(&path).unwrap_err().to_string();
+        assert!(e.contains("m.jsonl: line 1"), "{e}");
+    }
+
+    #[test]
+    fn appending_replaces_same_ids_and_places_on_the_roofline() {
+        let dir = tempfile::tempdir().unwrap();
+        let run_file = write_run(
+            dir.path(),
+            &[
+                ok_measurement("cpu-simd/x", 5.0),
+                ok_measurement("peers/a", 1.0),
+            ],
+        );
+        append_to_run(
+            &run_file,
+            &[
+                ok_measurement("peers/a", 1e6),
+                ok_measurement("peers/b", 2e6),
+            ],
+        )
+        .unwrap();
+        let run = store::load_run(&run_file).unwrap();
+        let ids: Vec<&str> = run.measurements.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["cpu-simd/x", "peers/a", "peers/b"]);
+        let a = run.get("peers/a").unwrap();
+        assert_eq!(a.stats.as_ref().unwrap().median_ns, 1e6);
+        // 4 MB in 1 ms = 4 GB/s of the run's 10 GB/s.
+        let r = a.roofline.as_ref().unwrap();
+        assert!((r.pct_of_peak - 0.4).abs() < 1e-9, "{r:?}");
+    }
+
+    #[test]
+    fn a_missing_python_is_a_skip_line_per_peer_measurement() {
+        let dir = tempfile::tempdir().unwrap();
+        let sel = Selection::default();
+        let peers = ["numpy".to_string(), "jax".to_string()];
+        let python = Path::new("/nonexistent/python3");
+        let exit = run_runner(
+            python,
+            &sel,
+            &peers,
+            &dir.path().join("w.json"),
+            None,
+            &dir.path().join("o"),
+        )
+        .unwrap();
+        let RunnerExit::NotStarted(reason) = exit else {
+            panic!("expected NotStarted")
+        };
+        assert!(reason.contains("cargo xtask peers setup"));
+        let ms = skipped_all(&specs(), &peers, CacheMode::Hot, &reason);
+        assert_eq!(ms.len(), 6); // 3 distinct shapes x 2 frameworks
+        assert!(
+            ms.iter().all(
+                |m| m.status == Status::Skipped && m.reason.as_deref() == Some(reason.as_str())
+            )
+        );
+        assert_eq!(ms[0].id, "peers/add/numpy/f32/n=4096");
+        assert_eq!(ms[1].backend, "jax");
+    }
+
+    #[test]
+    fn runner_output_deserialises_into_measurements() {
+        let Some(python) = python_with_numpy() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let workloads = dir.path().join("w.json");
+        std::fs::write(&workloads, serde_json::to_vec(&specs()).unwrap()).unwrap();
+        let out = dir.path().join("o.jsonl");
+        let peers = ["numpy".to_string(), "torch".to_string()];
+        let sel = Selection {
+            seed: Some("5".into()),
+            ..Selection::default()
+        };
+        let exit = run_runner(&python, &sel, &peers, &workloads, None, &out).unwrap();
+        assert!(matches!(exit, RunnerExit::Finished(Some(0))));
+        let ms = read_measurements(&out).unwrap();
+        assert_eq!(ms.len(), 6);
+        for m in ms.iter().filter(|m| m.backend == "numpy") {
+            assert_eq!(m.status, Status::Ok, "{:?}", m.reason);
+            let st = m.stats.as_ref().unwrap();
+            assert!(st.ci_low_ns <= st.median_ns && st.median_ns <= st.ci_high_ns);
+            assert!(m.validation.as_ref().unwrap().passed);
+            assert_eq!(
+                m.id,
+                peer_id(
+                    &specs()
+                        .into_iter()
+                        .find(|s| m.extra["peer_of"][0] == s.id.as_str())
+                        .unwrap(),
+                    "numpy"
+                )
+            );
+        }
+        // torch is either measured or a skip line saying how to install it.
+        for m in ms.iter().filter(|m| m.backend == "torch") {
+            assert!(
+                m.status == Status::Ok
+                    || m.reason.as_deref() == Some("torch is not installed: pip install torch")
+            );
+        }
+    }
+
+    #[test]
+    fn python_stats_equal_core_stats() {
+        let Some(python) = python_with_numpy() else {
+            return;
+        };
+        let samples: Vec<f64> = (0..257)
+            .map(|i| 1000.0 + f64::from((i * 37) % 101) + if i % 50 == 0 { 900.0 } else { 0.0 })
+            .collect();
+        let script = format!(
+            "import json; from tensorbench_peers.stats import summarize; print(json.dumps(summarize({}, 0.95)))",
+            serde_json::to_string(&samples).unwrap()
+        );
+        let out = Command::new(&python)
+            .args(["-c", &script])
+            .env("PYTHONPATH", python_dir())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs: tensorbench_core::schema::Stats = serde_json::from_slice(&out.stdout).unwrap();
+        let ours = tensorbench_core::stats::summarize(&samples, 0.95).unwrap();
+        assert_eq!(theirs.outliers, ours.outliers);
+        assert_eq!(
+            (theirs.median_ns, theirs.ci_low_ns, theirs.ci_high_ns),
+            (ours.median_ns, ours.ci_low_ns, ours.ci_high_ns)
+        );
+        for (a, b) in [
+            (theirs.mean_ns, ours.mean_ns),
+            (theirs.std_ns, ours.std_ns),
+            (theirs.mad_ns, ours.mad_ns),
+            (theirs.p05_ns, ours.p05_ns),
+            (theirs.p95_ns, ours.p95_ns),
+        ] {
+            assert!((a - b).abs() <= 1e-9 * b.abs(), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn run_peers_end_to_end_with_a_scripted_suite() {
+        let Some(python) = python_with_numpy() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        // A stand-in suite binary that answers --list-json and dumps nothing.
+        let list = dir.path().join("specs.json");
+        std::fs::write(&list, serde_json::to_vec(&specs()).unwrap()).unwrap();
+        let suite = dir.path().join("suite.sh");
+        std::fs::write(
+            &suite,
+            format!(
+                "#!/bin/sh\nif [ \"$1\" = --list-json ]; then cat '{}'; fi\n",
+                list.display()
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&suite, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let run_file = write_run(dir.path(), &[ok_measurement("cpu-simd/x", 5.0)]);
+        let outcome = run_peers(
+            &suite,
+            &["--seed".into(), "3".into()],
+            &["numpy".into()],
+            &run_file,
+            &python,
+        )
+        .unwrap();
+        assert_eq!(
+            (outcome.appended, outcome.ok, outcome.exit_code()),
+            (3, 3, 0),
+            "{outcome:?}"
+        );
+        let run = store::load_run(&run_file).unwrap();
+        assert_eq!(run.measurements.len(), 4);
+        assert!(
+            run.get("peers/gemm/numpy/f32/k=32,m=16,n=8")
+                .is_some_and(|m| m.roofline.is_some())
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! Runs a suite binary as a supervised child: shows progress from its event stream, stops a
+//! workload that runs past its cap (records it `failed` and resumes the run after it), and forwards
+//! SIGINT/SIGTERM so the child can finish its run file.
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+use tensorbench_core::sampler::skipped;
+use tensorbench_core::schema::{CacheMode, Status};
+use tensorbench_core::store::RunWriter;
+use tensorbench_core::WorkloadSpec;
+
+/// The command that runs a suite: program, arguments (without `--resume`), environment.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Per-workload wall-clock cap.
+    pub workload_timeout: Duration,
+}
+
+/// What came of a supervised run.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub run_file: Option<PathBuf>,
+    pub stream: Option<PathBuf>,
+    /// The suite's last exit code (`None` when killed by a signal).
+    pub exit_code: Option<i32>,
+    pub timed_out: Vec<String>,
+    pub interrupted: bool,
+}
+
+enum Event {
+    Line(serde_json::Value),
+    Eof,
+}
+
+static CHILD_PID: AtomicU32 = AtomicU32::new(0);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Runs `inv` to completion, restarting with `--resume` after each timed-out workload.
+pub fn run(inv: &Invocation) -> Result<Outcome> {
+    install_signal_forwarding();
+    let mut outcome = Outcome::default();
+    let progress = Progress::new();
+    loop {
+        let mut args = inv.args.clone();
+        if let Some(stream) = &outcome.stream {
+            args.extend(["--resume".into(), stream.display().to_string()]);
+        }
+        let mut child = spawn(inv, &args)?;
+        let events = read_events(&mut child);
+        match watch(&mut child, &events, inv.workload_timeout, &mut outcome, &progress)? {
+            Watch::Exited(code) => {
+                outcome.exit_code = code;
+                break;
+            }
+            Watch::TimedOut(spec) => {
+                kill(&mut child);
+                record_timeout(&outcome, &spec, inv.workload_timeout)?;
+                progress.note(&format!("{}: stopped after {:?}", spec.id, inv.workload_timeout));
+                outcome.timed_out.push(spec.id);
+            }
+        }
+    }
+    progress.finish();
+    outcome.interrupted = INTERRUPTED.load(Ordering::SeqCst);
+    Ok(outcome)
+}
+
+fn spawn(inv: &Invocation, args: &[String]) -> Result<Child> {
+    let child = Command::new(&inv.program)
+        .args(args)
+        .envs(inv.env.iter().cloned())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("could not start {}", inv.program.display()))?;
+    CHILD_PID.store(child.id(), Ordering::SeqCst);
+    Ok(child)
+}
+
+fn read_events(child: &mut Child) -> Receiver<Event> {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            match serde_json::from_str(&line) {
+                Ok(v) => {
+                    let _ = tx.send(Event::Line(v));
+                }
+                // Not an event: something the suite printed; pass it on.
+                Err(_) => eprintln!("{line}"),
+            }
+        }
+        let _ = tx.send(Event::Eof);
+    });
+    rx
+}
+
+enum Watch {
+    Exited(Option<i32>),
+    TimedOut(Box<WorkloadSpec>),
+}
+
+fn watch(
+    child: &mut Child,
+    events: &Receiver<Event>,
+    cap: Duration,
+    outcome: &mut Outcome,
+    progress: &Progress,
+) -> Result<Watch> {
+    let mut current: Option<(WorkloadSpec, Instant)> = None;
+    loop {
+        match events.recv_timeout(Duration::from_millis(200)) {
+            Ok(Event::Line(v)) => on_event(&v, &mut current, outcome, progress),
+            Ok(Event::Eof) | Err(RecvTimeoutError::Disconnected) => {
+                let status = child.wait().context("waiting for the suite")?;
+                return Ok(Watch::Exited(status.code()));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if let Some((spec, since)) = &current
+            && since.elapsed() > cap
+            && !INTERRUPTED.load(Ordering::SeqCst)
+        {
+            return Ok(Watch::TimedOut(Box::new(spec.clone())));
+        }
+    }
+}
+
+fn on_event(
+    v: &serde_json::Value,
+    current: &mut Option<(WorkloadSpec, Instant)>,
+    outcome: &mut Outcome,
+    progress: &Progress,
+) {
+    match v["event"].as_str() {
+        Some("run") => outcome.stream = v["stream"].as_str().map(PathBuf::from),
+        Some("start") => {
+            progress.start(v["index"].as_u64(), v["total"].as_u64(), v["id"].as_str());
+            *current = serde_json::from_value(v["spec"].clone())
+                .ok()
+                .map(|s| (s, Instant::now()));
+        }
+        Some("done") => {
+            progress.done(v["id"].as_str(), v["status"].as_str());
+            *current = None;
+        }
+        Some("finished") => outcome.run_file = v["path"].as_str().map(PathBuf::from),
+        _ => {}
+    }
+}
+
+/// Appends a `failed` measurement for the workload that hung, so the resumed run skips it.
+fn record_timeout(outcome: &Outcome, spec: &WorkloadSpec, cap: Duration) -> Result<()> {
+    let stream = outcome
+        .stream
+        .as_ref()
+        .context("the suite hung before announcing its run stream")?;
+    let mut writer = RunWriter::resume(stream)?;
+    let mut m = skipped(
+        spec,
+        CacheMode::Hot,
+        format!("timed out: still running after {cap:?}; stopped by xtask"),
+    );
+    m.status = Status::Failed;
+    writer.record(m)?;
+    Ok(())
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn install_signal_forwarding() {
+    let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        let pid = CHILD_PID.load(Ordering::SeqCst);
+        if pid != 0 {
+            // The child may share our terminal's process group and already have the signal;
+            // a second one would make it exit without finishing, so only forward SIGTERM once.
+            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        }
+    });
+}
+
+/// A progress bar on a terminal; one line per finished workload otherwise (CI logs).
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let pb = ProgressBar::new(0);
+            pb.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}")
+                    .expect("valid template"),
+            );
+            pb
+        });
+        Self { bar }
+    }
+
+    fn start(&self, index: Option<u64>, total: Option<u64>, id: Option<&str>) {
+        if let Some(pb) = &self.bar {
+            pb.set_length(total.unwrap_or(0));
+            pb.set_position(index.unwrap_or(0));
+            pb.set_message(id.unwrap_or_default().to_string());
+        }
+    }
+
+    fn done(&self, id: Option<&str>, status: Option<&str>) {
+        match &self.bar {
+            Some(pb) => pb.inc(1),
+            None => eprintln!("{:<8} {}", status.unwrap_or("?"), id.unwrap_or("?")),
+        }
+    }
+
+    fn note(&self, msg: &str) {
+        match &self.bar {
+            Some(pb) => pb.println(msg),
+            None => eprintln!("{msg}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(pb) = &self.bar {
+            pb.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The terminal table and its Markdown twin: one row per measurement.
+
+use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use tensorbench_core::schema::{Measurement, Run, Status};
+
+const HEADER: [&str; 9] = [
+    "op", "backend", "params", "median", "±CI", "throughput", "roofline", "valid", "status",
+];
+
+/// The run as a terminal table, with a one-line summary of statuses under it.
+pub fn render(run: &Run) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(HEADER);
+    for m in &run.measurements {
+        let cells = row(m);
+        t.add_row(cells.into_iter().enumerate().map(|(i, c)| {
+            let cell = Cell::new(c);
+            if (3..=6).contains(&i) {
+                cell.set_alignment(CellAlignment::Right)
+            } else {
+                cell
+            }
+        }));
+    }
+    format!("{t}\n{}", summary_line(run))
+}
+
+/// The run as a GitHub-flavoured Markdown table.
+pub fn render_markdown(run: &Run) -> String {
+    let mut out = format!("| {} |\n|{}|\n", HEADER.join(" | "), "---|".repeat(HEADER.len()));
+    for m in &run.measurements {
+        let cells: Vec<String> = row(m).into_iter().map(|c| c.replace('|', "\\|")).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    out.push_str(&format!("\n{}\n", summary_line(run)));
+    out
+}
+
+fn row(m: &Measurement) -> Vec<String> {
+    let params = m
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.to_string().trim_matches('"')))
+        .collect::<Vec<_>>()
+        .join(",");
+    let (median, ci) = match &m.stats {
+        Some(s) if m.status == Status::Ok => (
+            format_ns(s.median_ns),
+            format!("±{:.1}%", (s.ci_high_ns - s.ci_low_ns) / 2.0 / s.median_ns * 100.0),
+        ),
+        _ => ("-".into(), "-".into()),
+    };
+    vec![
+        m.op.clone(),
+        m.backend.clone(),
+        params,
+        median,
+        ci,
+        throughput(m),
+        roofline(m),
+        validation(m),
+        status(m),
+    ]
+}
+
+fn throughput(m: &Measurement) -> String {
+    if m.status != Status::Ok {
+        return "-".into();
+    }
+    let tp = m.throughput.as_ref();
+    match (tp.and_then(|t| t.gflops), tp.and_then(|t| t.gbps)) {
+        (Some(f), _) if m.roofline.as_ref().is_some_and(|r| r.ceiling.contains("flops")) => {
+            format!("{f:.1} GFLOP/s")
+        }
+        (_, Some(b)) => format!("{b:.1} GB/s"),
+        (Some(f), None) => format!("{f:.1} GFLOP/s"),
+        (None, None) => "-".into(),
+    }
+}
+
+fn roofline(m: &Measurement) -> String {
+    match (&m.roofline, m.status) {
+        (Some(r), Status::Ok) => format!(
+            "{:.0}% {}",
+            r.pct_of_peak * 100.0,
+            serde_json::to_value(r.bound).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+        ),
+        _ => "-".into(),
+    }
+}
+
+fn validation(m: &Measurement) -> String {
+    match &m.validation {
+        Some(v) if v.passed => format!("ok {:.0e}", v.max_rel_err),
+        Some(v) => format!("FAIL {:.1e}", v.max_rel_err),
+        None => "-".into(),
+    }
+}
+
+fn status(m: &Measurement) -> String {
+    let name = match m.status {
+        Status::Ok => "ok",
+        Status::Invalid => "INVALID",
+        Status::Failed => "FAILED",
+        Status::Skipped => "skipped",
+    };
+    match (&m.reason, m.status) {
+        (Some(r), s) if s != Status::Ok => format!("{name}: {r}"),
+        _ => name.to_string(),
+    }
+}
+
+/// 1234 ns → "1.23 µs".
+pub fn format_ns(ns: f64) -> String {
+    let (value, unit) = if ns >= 1e9 {
+        (ns / 1e9, "s")
+    } else if ns >= 1e6 {
+        (ns / 1e6, "ms")
+    } else if ns >= 1e3 {
+        (ns / 1e3, "µs")
+    } else {
+        (ns, "ns")
+    };
+    format!("{value:.3} {unit}")
+}
+
+fn summary_line(run: &Run) -> String {
+    let count = |s: Status| run.measurements.iter().filter(|m| m.status == s).count();
+    format!(
+        "{} measurements: {} ok, {} invalid, {} failed, {} skipped; run {} ({:?})",
+        run.measurements.len(),
+        count(Status::Ok),
+        count(Status::Invalid),
+        count(Status::Failed),
+        count(Status::Skipped),
+        run.run_id,
+        run.status
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_get_units() {
+        assert_eq!(format_ns(12.0), "12.000 ns");
+        assert_eq!(format_ns(1234.0), "1.234 µs");
+        assert_eq!(format_ns(2.5e6), "2.500 ms");
+        assert_eq!(format_ns(3e9), "3.000 s");
+    }
+}
