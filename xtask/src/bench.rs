@@ -1,12 +1,15 @@
-//! `cargo xtask bench`: build each target's suite, run it supervised, print and keep the run.
+//! `cargo xtask bench`: build each target's suite, run it supervised, add peers, compare with a
+//! baseline, print, and keep the run and its report.
 
 use crate::supervise::{self, Invocation};
 use crate::targets::{self, Launcher, Target};
-use crate::{bad_input, table, workspace};
+use crate::{bad_input, peers, report, table, workspace};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tensorbench_analysis::baseline::{resolve_run, save_baseline};
+use tensorbench_analysis::{CompareConfig, Comparison, Verdict, compare_runs};
 use tensorbench_core::schema::{Run, Status};
 use tensorbench_core::store;
 
@@ -19,7 +22,7 @@ pub enum Format {
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// cpu (default), or all.
+    /// cpu (default) | gpu | wgpu | cuda | distributed | all.
     #[arg(long, default_value = "cpu")]
     pub target: String,
     /// quick (default, CI-sized) | standard | full.
@@ -46,40 +49,65 @@ pub struct BenchArgs {
     /// Base seed for the input data (default: from the clock).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Also run the same workloads in these frameworks: numpy, torch, jax (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub peers: Vec<String>,
+    /// Processes for the distributed target (mpirun -np).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    pub ranks: u32,
+    /// Open MPI hostfile for multi-node distributed runs.
+    #[arg(long)]
+    pub hostfile: Option<PathBuf>,
+    /// Collective back-ends of the distributed target: mpi, nccl (comma-separated).
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Save this run as baseline NAME (results/baselines/NAME.json; NAME-<target> with --target all).
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    /// Compare this run with baseline NAME (or a run file) and print the verdicts.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Exit with code 1 when the comparison finds a confirmed regression.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_regression: bool,
+    /// Do not write the HTML report beside the run file.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// What one target's run produced.
 #[derive(Debug)]
 pub struct TargetRun {
-    pub target: &'static str,
     pub run_path: PathBuf,
     pub run: Run,
+    pub comparison: Option<Comparison>,
     pub exit_code: u8,
 }
 
 pub fn run(args: &BenchArgs) -> Result<u8> {
     let runs = run_targets(args)?;
-    let mut code = 0;
-    for r in &runs {
-        print_run(&r.run, &r.run_path, args.format)?;
-        code = code.max(r.exit_code);
-    }
-    Ok(code)
+    Ok(runs.iter().map(|r| r.exit_code).max().unwrap_or(0))
 }
 
 /// Validates the flags, then builds and runs every selected target in turn.
 pub fn run_targets(args: &BenchArgs) -> Result<Vec<TargetRun>> {
     let targets = check_args(args)?;
+    let several = targets.len() > 1;
     let mut runs = Vec::new();
     for target in targets {
-        runs.push(run_target(target, args)?);
+        let r = run_target(target, args, several)?;
+        print_run(&r, args.format)?;
+        runs.push(r);
     }
     Ok(runs)
 }
 
 fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
     if !["quick", "standard", "full"].contains(&args.profile.as_str()) {
-        bad_input!("--profile {:?}: expected quick, standard or full", args.profile);
+        bad_input!(
+            "--profile {:?}: expected quick, standard or full",
+            args.profile
+        );
     }
     if let Some(f) = &args.filter
         && let Err(e) = regex::Regex::new(f)
@@ -87,32 +115,112 @@ fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
         bad_input!("--filter {f:?} is not a valid regular expression: {e}");
     }
     if args.out.is_file() {
-        bad_input!("--out {}: is a file, expected a directory", args.out.display());
+        bad_input!(
+            "--out {}: is a file, expected a directory",
+            args.out.display()
+        );
+    }
+    if let Some(p) = args
+        .peers
+        .iter()
+        .find(|p| !peers::FRAMEWORKS.contains(&p.as_str()))
+    {
+        bad_input!(
+            "--peers {p:?}: expected any of {}",
+            peers::FRAMEWORKS.join(", ")
+        );
+    }
+    if let Some(h) = &args.hostfile
+        && !h.is_file()
+    {
+        bad_input!("--hostfile {}: no such file", h.display());
+    }
+    if let Some(name) = &args.baseline {
+        // Fail before a long run, not after it.
+        resolve_run(name, &args.out).map_err(|e| crate::BadInput(format!("--baseline: {e}")))?;
     }
     targets::resolve(&args.target).map_err(|e| anyhow::Error::new(crate::BadInput(e)))
 }
 
-fn run_target(target: &'static Target, args: &BenchArgs) -> Result<TargetRun> {
+fn run_target(target: &'static Target, args: &BenchArgs, several: bool) -> Result<TargetRun> {
     let binary = workspace::build_binary(target.package, target.bin, target.features)?;
-    let inv = invocation(target, &binary, args);
-    eprintln!("running the {} suite ({} profile)", target.name, args.profile);
+    let inv = invocation(target, &binary, args)?;
+    eprintln!(
+        "running the {} suite ({} profile)",
+        target.name, args.profile
+    );
     let outcome = supervise::run(&inv)?;
     if outcome.exit_code == Some(2) {
-        bad_input!("the {} suite refused its arguments (see above)", target.name);
+        bad_input!(
+            "the {} suite refused its arguments (see above)",
+            target.name
+        );
     }
     let run_path = outcome
         .run_file
         .clone()
         .or_else(|| outcome.stream.clone())
         .with_context(|| format!("the {} suite wrote no run file", target.name))?;
+    let mut exit_code = exit_code_of(&store::load_run(&run_path)?, &outcome);
+    if !args.peers.is_empty() && !outcome.interrupted {
+        exit_code = exit_code.max(add_peers(&binary, &inv, args, &run_path)?);
+    }
     let run = store::load_run(&run_path)?;
-    let exit_code = exit_code_of(&run, &outcome);
+    let name_for = |n: &str| {
+        if several {
+            format!("{n}-{}", target.name)
+        } else {
+            n.to_string()
+        }
+    };
+    if let Some(name) = &args.save_baseline {
+        let path = save_baseline(&args.out, &name_for(name), &run)?;
+        eprintln!("saved baseline {}", path.display());
+    }
+    let comparison = match &args.baseline {
+        Some(name) => Some(compare_with(&name_for(name), &run, &args.out)?),
+        None => None,
+    };
+    if args.fail_on_regression
+        && comparison
+            .as_ref()
+            .is_some_and(|c| c.count(Verdict::Slower) > 0)
+    {
+        exit_code = exit_code.max(1);
+    }
+    if !args.no_report {
+        let html = report::write_run_report(&run_path, comparison.as_ref())?;
+        eprintln!("report: {}", html.display());
+    }
     Ok(TargetRun {
-        target: target.name,
         run_path,
         run,
+        comparison,
         exit_code,
     })
+}
+
+fn add_peers(binary: &Path, inv: &Invocation, args: &BenchArgs, run_path: &Path) -> Result<u8> {
+    let outcome = peers::run_peers(
+        binary,
+        &inv.args,
+        &args.peers,
+        run_path,
+        &peers::default_python(),
+    )?;
+    for note in &outcome.notes {
+        eprintln!("peers: {note}");
+    }
+    Ok(outcome.exit_code())
+}
+
+fn compare_with(baseline: &str, run: &Run, out: &Path) -> Result<Comparison> {
+    let old =
+        resolve_run(baseline, out).map_err(|e| crate::BadInput(format!("--baseline: {e}")))?;
+    let mut c = compare_runs(&old.run, run, &CompareConfig::default());
+    c.old_label = old.label;
+    c.new_label = run.run_id.clone();
+    Ok(c)
 }
 
 fn exit_code_of(run: &Run, outcome: &supervise::Outcome) -> u8 {
@@ -130,8 +238,34 @@ fn exit_code_of(run: &Run, outcome: &supervise::Outcome) -> u8 {
     }
 }
 
-fn invocation(target: &Target, binary: &Path, args: &BenchArgs) -> Invocation {
-    let mut suite_args: Vec<String> = vec![
+fn invocation(target: &Target, binary: &Path, args: &BenchArgs) -> Result<Invocation> {
+    let mut suite_args = suite_args(args);
+    if target.name == "distributed"
+        && let Some(b) = &args.backend
+    {
+        suite_args.extend(["--backend".into(), b.clone()]);
+    }
+    let (program, all_args) = match target.launcher {
+        Launcher::Direct => (binary.to_path_buf(), suite_args),
+        Launcher::Mpirun => (
+            PathBuf::from("mpirun"),
+            mpirun_args(args, binary, suite_args)?,
+        ),
+    };
+    Ok(Invocation {
+        program,
+        args: all_args,
+        env: target
+            .env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        workload_timeout: Duration::from_secs(args.timeout),
+    })
+}
+
+fn suite_args(args: &BenchArgs) -> Vec<String> {
+    let mut a: Vec<String> = vec![
         "--events".into(),
         "--profile".into(),
         args.profile.clone(),
@@ -141,28 +275,57 @@ fn invocation(target: &Target, binary: &Path, args: &BenchArgs) -> Invocation {
         command_line(),
     ];
     if let Some(f) = &args.filter {
-        suite_args.extend(["--filter".into(), f.clone()]);
+        a.extend(["--filter".into(), f.clone()]);
     }
     if let Some(t) = args.threads {
-        suite_args.extend(["--threads".into(), t.to_string()]);
+        a.extend(["--threads".into(), t.to_string()]);
     }
     if let Some(s) = args.seed {
-        suite_args.extend(["--seed".into(), s.to_string()]);
+        a.extend(["--seed".into(), s.to_string()]);
     }
     if args.cold {
-        suite_args.push("--cold".into());
+        a.push("--cold".into());
     }
-    debug_assert_eq!(target.launcher, Launcher::Direct);
-    Invocation {
-        program: binary.to_path_buf(),
-        args: suite_args,
-        env: target
-            .env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        workload_timeout: Duration::from_secs(args.timeout),
+    a
+}
+
+/// `mpirun` is Open MPI's launcher: it (not we) starts and connects the ranks, on this host or
+/// the hosts of `--hostfile`.
+fn mpirun_args(args: &BenchArgs, binary: &Path, suite_args: Vec<String>) -> Result<Vec<String>> {
+    if which("mpirun").is_none() {
+        anyhow::bail!(
+            "the distributed target needs Open MPI: apt-get install -y libopenmpi-dev openmpi-bin libclang-dev"
+        );
     }
+    let mut a = vec!["-np".to_string(), args.ranks.to_string()];
+    if is_root() {
+        a.push("--allow-run-as-root".into());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if args.hostfile.is_none() && args.ranks as usize > cores {
+        a.push("--oversubscribe".into());
+    }
+    if let Some(h) = &args.hostfile {
+        a.extend(["--hostfile".into(), h.display().to_string()]);
+    }
+    a.push(binary.display().to_string());
+    a.extend(suite_args);
+    Ok(a)
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// The command as the user typed it, for the run file.
@@ -171,14 +334,22 @@ fn command_line() -> String {
     format!("cargo xtask {}", args.join(" "))
 }
 
-fn print_run(run: &Run, path: &Path, format: Format) -> Result<()> {
+fn print_run(r: &TargetRun, format: Format) -> Result<()> {
     match format {
         Format::Table => {
-            println!("{}", table::render(run));
-            println!("run file: {}", path.display());
+            println!("{}", table::render(&r.run));
+            if let Some(c) = &r.comparison {
+                println!("{}", c.to_table());
+            }
+            println!("run file: {}", r.run_path.display());
         }
-        Format::Markdown => println!("{}", table::render_markdown(run)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(run)?),
+        Format::Markdown => {
+            if let Some(c) = &r.comparison {
+                println!("{}", c.to_markdown());
+            }
+            println!("{}", table::render_markdown(&r.run));
+        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&r.run)?),
     }
     Ok(())
 }

@@ -58,6 +58,9 @@ pub struct CompareArgs {
     /// Also write the comparison as JSON to this file (for `report`).
     #[arg(long, value_name = "FILE")]
     pub json_out: Option<PathBuf>,
+    /// Results directory where baseline names are looked up.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
 }
 
 /// Runs the comparison and returns the exit code (see the module docs).

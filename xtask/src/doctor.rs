@@ -13,17 +13,61 @@ pub fn run() -> Result<u8> {
     let checks = [
         Check {
             what: "CPU SIMD features",
-            found: Some(tensorbench_core::machine::cpu_features().join(" ")).filter(|s| !s.is_empty()),
+            found: Some(tensorbench_core::machine::cpu_features().join(" "))
+                .filter(|s| !s.is_empty()),
             install: "(none: the portable kernels run everywhere)",
         },
-        version_of("Vulkan loader (wgpu)", "sh", &["-c", "ldconfig -p | grep -m1 libvulkan.so"], "apt-get install -y mesa-vulkan-drivers libvulkan1"),
-        version_of("NVIDIA driver (CUDA)", "nvidia-smi", &["--query-gpu=name,driver_version", "--format=csv,noheader"], "install the NVIDIA driver; cudarc loads libcuda at run time"),
-        version_of("Open MPI", "mpirun", &["--version"], "apt-get install -y libopenmpi-dev openmpi-bin libclang-dev"),
-        version_of("Node.js", "node", &["--version"], "apt-get install -y nodejs"),
-        version_of("Chromium", "chromium", &["--version"], "apt-get install -y chromium chromium-driver"),
-        version_of("wasm32 target", "sh", &["-c", "rustup target list --installed | grep wasm32-unknown-unknown"], "rustup target add wasm32-unknown-unknown"),
-        version_of("Python", "python3", &["--version"], "apt-get install -y python3 python3-venv"),
-        version_of("NumPy (peers)", "python3", &["-c", "import numpy; print(numpy.__version__)"], "cargo xtask peers setup"),
+        version_of(
+            "Vulkan loader (wgpu)",
+            "sh",
+            &["-c", "ldconfig -p | grep -m1 libvulkan.so"],
+            "apt-get install -y mesa-vulkan-drivers libvulkan1",
+        ),
+        version_of(
+            "NVIDIA driver (CUDA)",
+            "nvidia-smi",
+            &["--query-gpu=name,driver_version", "--format=csv,noheader"],
+            "install the NVIDIA driver; cudarc loads libcuda at run time",
+        ),
+        version_of(
+            "Open MPI",
+            "mpirun",
+            &["--version"],
+            "apt-get install -y libopenmpi-dev openmpi-bin libclang-dev",
+        ),
+        version_of(
+            "Node.js",
+            "node",
+            &["--version"],
+            "apt-get install -y nodejs",
+        ),
+        version_of(
+            "Chromium",
+            "chromium",
+            &["--version"],
+            "apt-get install -y chromium chromium-driver",
+        ),
+        version_of(
+            "wasm32 target",
+            "sh",
+            &[
+                "-c",
+                "rustup target list --installed | grep wasm32-unknown-unknown",
+            ],
+            "rustup target add wasm32-unknown-unknown",
+        ),
+        version_of(
+            "Python",
+            "python3",
+            &["--version"],
+            "apt-get install -y python3 python3-venv",
+        ),
+        version_of(
+            "NumPy (peers)",
+            "python3",
+            &["-c", "import numpy; print(numpy.__version__)"],
+            "cargo xtask peers setup",
+        ),
     ];
     for c in &checks {
         match &c.found {
@@ -40,7 +84,18 @@ fn version_of(what: &'static str, program: &str, args: &[&str], install: &'stati
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").trim().to_string())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
         .filter(|s| !s.is_empty());
-    Check { what, found, install }
+    Check {
+        what,
+        found,
+        install,
+    }
 }

@@ -3,7 +3,11 @@
 //! every target.
 
 mod bench;
+mod ci;
+mod compare;
 mod doctor;
+mod peers;
+mod report;
 mod supervise;
 mod table;
 mod targets;
@@ -24,10 +28,34 @@ struct Cli {
 enum Command {
     /// Build and run a target's suite, write its run file, print the table.
     Bench(bench::BenchArgs),
+    /// Verdicts between two runs or baselines (exit 1 on a confirmed regression).
+    Compare(compare::CompareArgs),
+    /// One self-contained HTML report (plus Markdown and CSV) of runs, verdicts and history.
+    Report(report::ReportArgs),
+    /// What a CI job runs: bench, compare with the base baseline, summary, exit code.
+    Ci(ci::CiArgs),
+    /// The same workloads in NumPy, PyTorch, JAX: set up their environment.
+    Peers {
+        #[command(subcommand)]
+        command: PeersCommand,
+    },
     /// What this machine can run, and how to install what is missing.
     Doctor,
     /// Install what the tests need (or say how), then run them all.
     Test(test_cmd::TestArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum PeersCommand {
+    /// Create a virtual environment with NumPy and JAX (and PyTorch with --torch).
+    Setup {
+        /// Where to create it.
+        #[arg(long)]
+        venv: Option<std::path::PathBuf>,
+        /// Also install PyTorch (a large download).
+        #[arg(long)]
+        torch: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -41,13 +69,30 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Bench(args) => bench::run(&args),
+        Command::Compare(args) => compare::run(&args, &args.results),
+        Command::Report(args) => report::run(&args, &args.results),
+        Command::Ci(args) => ci::run(&args),
+        Command::Peers {
+            command: PeersCommand::Setup { venv, torch },
+        } => {
+            let venv = venv.unwrap_or_else(peers::default_venv);
+            let opts = peers::SetupOptions {
+                torch,
+                ..Default::default()
+            };
+            peers::setup_with(&venv, &opts).map(|()| 0)
+        }
         Command::Doctor => doctor::run(),
         Command::Test(args) => test_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            let code = if e.downcast_ref::<BadInput>().is_some() { 2 } else { 1 };
+            let code = if e.downcast_ref::<BadInput>().is_some() {
+                2
+            } else {
+                1
+            };
             eprintln!("error: {e:#}");
             ExitCode::from(code)
         }

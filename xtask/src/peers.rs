@@ -74,12 +74,7 @@ pub struct SetupOptions {
     pub python: Option<PathBuf>,
 }
 
-/// `cargo xtask peers setup`: creates the venv at `venv_dir` and installs NumPy and JAX.
-pub fn setup(venv_dir: &Path) -> Result<()> {
-    setup_with(venv_dir, &SetupOptions::default())
-}
-
-/// [`setup`] with options (PyTorch on request).
+/// `cargo xtask peers setup`: creates the venv at `venv_dir` and installs NumPy and JAX (PyTorch on request).
 pub fn setup_with(venv_dir: &Path, opts: &SetupOptions) -> Result<()> {
     let python = venv_python(venv_dir);
     if !python.exists() {

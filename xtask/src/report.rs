@@ -13,7 +13,9 @@ use tensorbench_analysis::{CompareConfig, Comparison, compare_runs};
 use tensorbench_core::schema::Run;
 use tensorbench_core::store::load_run;
 use tensorbench_core::suite::exit;
-use tensorbench_report::{MarkdownOptions, ReportInput, ReportOptions, render_html, render_markdown, write_csv};
+use tensorbench_report::{
+    MarkdownOptions, ReportInput, ReportOptions, render_html, render_markdown, write_csv,
+};
 
 /// Flags of `cargo xtask report`.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,6 +36,9 @@ pub struct ReportArgs {
     /// Open the report in the default browser once written.
     #[arg(long)]
     pub open: bool,
+    /// Results directory where runs and baselines are looked up.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
 }
 
 /// A run and the file it came from.
@@ -56,7 +61,10 @@ pub fn run(args: &ReportArgs, results_dir: &Path) -> anyhow::Result<u8> {
         .clone()
         .unwrap_or_else(|| runs[0].path.with_extension("html"));
     if html_path.is_dir() {
-        eprintln!("error: --out {}: is a directory, expected a file", html_path.display());
+        eprintln!(
+            "error: --out {}: is a directory, expected a file",
+            html_path.display()
+        );
         return Ok(exit::BAD_INPUT);
     }
     let input = with_docs_link(input, &html_path);
@@ -85,7 +93,10 @@ pub fn run(args: &ReportArgs, results_dir: &Path) -> anyhow::Result<u8> {
 
 /// Writes `<run>.html` beside the run file at `run_path`, with the verdicts when given; returns
 /// its path. `cargo xtask bench` calls this after each run.
-pub fn write_run_report(run_path: &Path, comparison: Option<&Comparison>) -> anyhow::Result<PathBuf> {
+pub fn write_run_report(
+    run_path: &Path,
+    comparison: Option<&Comparison>,
+) -> anyhow::Result<PathBuf> {
     let run = load_run(run_path)?;
     let mut input = ReportInput::new(vec![run]);
     input.comparisons.extend(comparison.cloned());
@@ -115,7 +126,10 @@ fn gather(args: &ReportArgs, results_dir: &Path) -> anyhow::Result<(Vec<Loaded>,
     let runs = if args.runs.is_empty() {
         vec![newest_run(results_dir)?]
     } else {
-        args.runs.iter().map(|p| load(p, results_dir)).collect::<anyhow::Result<Vec<_>>>()?
+        args.runs
+            .iter()
+            .map(|p| load(p, results_dir))
+            .collect::<anyhow::Result<Vec<_>>>()?
     };
     let mut input = ReportInput::new(runs.iter().map(|l| l.run.clone()).collect());
     if let Some(spec) = &args.baseline {
@@ -124,9 +138,13 @@ fn gather(args: &ReportArgs, results_dir: &Path) -> anyhow::Result<(Vec<Loaded>,
     }
     if args.history {
         let dir = runs[0].path.parent().unwrap_or(Path::new("."));
-        let ids: std::collections::HashSet<&str> =
-            input.runs.iter().flat_map(|r| r.measurements.iter().map(|m| m.id.as_str())).collect();
-        let mut history = tensorbench_analysis::history(dir).with_context(|| format!("--history over {}", dir.display()))?;
+        let ids: std::collections::HashSet<&str> = input
+            .runs
+            .iter()
+            .flat_map(|r| r.measurements.iter().map(|m| m.id.as_str()))
+            .collect();
+        let mut history = tensorbench_analysis::history(dir)
+            .with_context(|| format!("--history over {}", dir.display()))?;
         history.retain(|h| ids.contains(h.id.as_str()));
         input.history = history;
     }
@@ -136,7 +154,10 @@ fn gather(args: &ReportArgs, results_dir: &Path) -> anyhow::Result<(Vec<Loaded>,
 fn load(path: &Path, results_dir: &Path) -> anyhow::Result<Loaded> {
     if path.is_dir() {
         let r = resolve_run(&path.display().to_string(), results_dir)?;
-        return Ok(Loaded { path: r.path, run: r.run });
+        return Ok(Loaded {
+            path: r.path,
+            run: r.run,
+        });
     }
     Ok(Loaded {
         run: load_run(path)?,
@@ -172,8 +193,15 @@ fn newest_run(results_dir: &Path) -> anyhow::Result<Loaded> {
 /// Verdicts of the baseline against every run of the same target (or the first run when none
 /// shares its target).
 fn compare_with(base: &Run, label: &str, runs: &[Loaded]) -> Vec<Comparison> {
-    let same_target: Vec<&Loaded> = runs.iter().filter(|l| l.run.target == base.target).collect();
-    let targets = if same_target.is_empty() { vec![&runs[0]] } else { same_target };
+    let same_target: Vec<&Loaded> = runs
+        .iter()
+        .filter(|l| l.run.target == base.target)
+        .collect();
+    let targets = if same_target.is_empty() {
+        vec![&runs[0]]
+    } else {
+        same_target
+    };
     targets
         .into_iter()
         .map(|l| {
@@ -189,7 +217,10 @@ fn compare_with(base: &Run, label: &str, runs: &[Loaded]) -> Vec<Comparison> {
 /// written (so they work when the report sits in the repository).
 fn with_docs_link(mut input: ReportInput, html_path: &Path) -> ReportInput {
     let docs = workspace::root().join("docs");
-    let dir = html_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = html_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if let Some(rel) = relative(dir, &docs) {
         let mut base = rel.to_string_lossy().replace('\\', "/");
         if !base.ends_with('/') {
@@ -207,7 +238,11 @@ fn with_docs_link(mut input: ReportInput, html_path: &Path) -> ReportInput {
 fn relative(from: &Path, to: &Path) -> Option<PathBuf> {
     std::fs::create_dir_all(from).ok()?;
     let (from, to) = (from.canonicalize().ok()?, to.canonicalize().ok()?);
-    let common = from.components().zip(to.components()).take_while(|(a, b)| a == b).count();
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
     if common == 0 {
         return None;
     }
@@ -224,9 +259,15 @@ fn relative(from: &Path, to: &Path) -> Option<PathBuf> {
 /// Writes through a temporary file and a rename: a failed write never leaves half a report over
 /// a good one.
 fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("report");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("report");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("{}: write failed", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot replace", path.display()))
@@ -242,7 +283,10 @@ fn open_in_browser(path: &Path) {
         "xdg-open"
     };
     if let Err(e) = std::process::Command::new(opener).arg(path).spawn() {
-        eprintln!("warning: could not open the report with `{opener}`: {e}; open {} yourself", path.display());
+        eprintln!(
+            "warning: could not open the report with `{opener}`: {e}; open {} yourself",
+            path.display()
+        );
     }
 }
 
@@ -267,11 +311,20 @@ mod tests {
         let results = dir.path();
         assert_eq!(run(&args(&[]), results).unwrap(), 2, "no runs at all");
         let missing = results.join("nope.json");
-        assert_eq!(run(&args(&[missing.to_str().unwrap()]), results).unwrap(), 2);
+        assert_eq!(
+            run(&args(&[missing.to_str().unwrap()]), results).unwrap(),
+            2
+        );
         let truncated = results.join("run.json");
         std::fs::write(&truncated, "{\"schema_version\": 1,").unwrap();
-        assert_eq!(run(&args(&[truncated.to_str().unwrap()]), results).unwrap(), 2);
-        assert!(!results.join("run.html").exists(), "nothing written on bad input");
+        assert_eq!(
+            run(&args(&[truncated.to_str().unwrap()]), results).unwrap(),
+            2
+        );
+        assert!(
+            !results.join("run.html").exists(),
+            "nothing written on bad input"
+        );
     }
 
     #[test]

@@ -10,10 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
+use tensorbench_core::WorkloadSpec;
 use tensorbench_core::sampler::skipped;
 use tensorbench_core::schema::{CacheMode, Status};
 use tensorbench_core::store::RunWriter;
-use tensorbench_core::WorkloadSpec;
 
 /// The command that runs a suite: program, arguments (without `--resume`), environment.
 #[derive(Debug, Clone)]
@@ -56,7 +56,13 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
         }
         let mut child = spawn(inv, &args)?;
         let events = read_events(&mut child);
-        match watch(&mut child, &events, inv.workload_timeout, &mut outcome, &progress)? {
+        match watch(
+            &mut child,
+            &events,
+            inv.workload_timeout,
+            &mut outcome,
+            &progress,
+        )? {
             Watch::Exited(code) => {
                 outcome.exit_code = code;
                 break;
@@ -64,7 +70,10 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
             Watch::TimedOut(spec) => {
                 kill(&mut child);
                 record_timeout(&outcome, &spec, inv.workload_timeout)?;
-                progress.note(&format!("{}: stopped after {:?}", spec.id, inv.workload_timeout));
+                progress.note(&format!(
+                    "{}: stopped after {:?}",
+                    spec.id, inv.workload_timeout
+                ));
                 outcome.timed_out.push(spec.id);
             }
         }
@@ -188,7 +197,9 @@ fn install_signal_forwarding() {
         if pid != 0 {
             // The child may share our terminal's process group and already have the signal;
             // a second one would make it exit without finishing, so only forward SIGTERM once.
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
         }
     });
 }
@@ -237,5 +248,92 @@ impl Progress {
         if let Some(pb) = &self.bar {
             pb.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tensorbench_core::schema::RunStatus;
+    use tensorbench_core::store::load_run;
+
+    const HANG_ID: &str = "selftest/hang/fixture/f32/n=16";
+
+    /// Builds core's `selftest_suite` example (a test fixture whose `hang` workload never returns
+    /// under `TENSORBENCH_SELFTEST_HANG=1`) and returns its path.
+    fn selftest_binary() -> PathBuf {
+        let out = Command::new(crate::workspace::cargo())
+            .current_dir(crate::workspace::root())
+            .args([
+                "build",
+                "-p",
+                "tensorbench-core",
+                "--example",
+                "selftest_suite",
+            ])
+            .args(["--message-format", "json-render-diagnostics"])
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "building the selftest_suite example failed"
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| {
+                v["reason"] == "compiler-artifact" && v["target"]["name"] == "selftest_suite"
+            })
+            .find_map(|v| v["executable"].as_str().map(PathBuf::from))
+            .expect("cargo reports the example's executable")
+    }
+
+    #[test]
+    fn a_hung_workload_is_stopped_at_its_cap_recorded_failed_and_the_run_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let inv = Invocation {
+            program: selftest_binary(),
+            args: ["--events", "--no-probes", "--seed", "7", "--out"]
+                .into_iter()
+                .map(String::from)
+                .chain([dir.path().display().to_string()])
+                .collect(),
+            env: vec![("TENSORBENCH_SELFTEST_HANG".into(), "1".into())],
+            workload_timeout: Duration::from_secs(2),
+        };
+        let outcome = run(&inv).expect("supervision works");
+
+        assert_eq!(outcome.timed_out, [HANG_ID]);
+        assert_eq!(
+            outcome.exit_code,
+            Some(0),
+            "the resumed suite finished normally"
+        );
+        assert!(!outcome.interrupted);
+        let path = outcome.run_file.expect("the run was finished");
+        let run = load_run(&path).expect("the run file parses");
+        assert_eq!(run.status, RunStatus::Complete);
+        let ids: Vec<&str> = run.measurements.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids.len(), 7, "every workload has one measurement: {ids:?}");
+        let hang = &run.measurements[3];
+        assert_eq!(hang.id, HANG_ID);
+        assert_eq!(hang.status, Status::Failed);
+        assert!(
+            hang.reason
+                .as_deref()
+                .unwrap_or_default()
+                .contains("timed out")
+        );
+        // The workloads after the hung one ran in the resumed suite.
+        for m in run.measurements.iter().filter(|m| m.id != HANG_ID) {
+            assert_eq!(m.status, Status::Ok, "{}", m.id);
+        }
+        assert!(ids[4..].iter().all(|id| id.contains("/slow/")), "{ids:?}");
+        let stream = outcome.stream.expect("the stream was announced");
+        assert!(
+            !stream.exists(),
+            "the stream is removed once the run is finished"
+        );
     }
 }

@@ -1,10 +1,18 @@
 //! The terminal table and its Markdown twin: one row per measurement.
 
-use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use tensorbench_core::schema::{Measurement, Run, Status};
 
 const HEADER: [&str; 9] = [
-    "op", "backend", "params", "median", "±CI", "throughput", "roofline", "valid", "status",
+    "op",
+    "backend",
+    "params",
+    "median",
+    "±CI",
+    "throughput",
+    "roofline",
+    "valid",
+    "status",
 ];
 
 /// The run as a terminal table, with a one-line summary of statuses under it.
@@ -29,7 +37,11 @@ pub fn render(run: &Run) -> String {
 
 /// The run as a GitHub-flavoured Markdown table.
 pub fn render_markdown(run: &Run) -> String {
-    let mut out = format!("| {} |\n|{}|\n", HEADER.join(" | "), "---|".repeat(HEADER.len()));
+    let mut out = format!(
+        "| {} |\n|{}|\n",
+        HEADER.join(" | "),
+        "---|".repeat(HEADER.len())
+    );
     for m in &run.measurements {
         let cells: Vec<String> = row(m).into_iter().map(|c| c.replace('|', "\\|")).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
@@ -48,7 +60,10 @@ fn row(m: &Measurement) -> Vec<String> {
     let (median, ci) = match &m.stats {
         Some(s) if m.status == Status::Ok => (
             format_ns(s.median_ns),
-            format!("±{:.1}%", (s.ci_high_ns - s.ci_low_ns) / 2.0 / s.median_ns * 100.0),
+            format!(
+                "±{:.1}%",
+                (s.ci_high_ns - s.ci_low_ns) / 2.0 / s.median_ns * 100.0
+            ),
         ),
         _ => ("-".into(), "-".into()),
     };
@@ -71,7 +86,11 @@ fn throughput(m: &Measurement) -> String {
     }
     let tp = m.throughput.as_ref();
     match (tp.and_then(|t| t.gflops), tp.and_then(|t| t.gbps)) {
-        (Some(f), _) if m.roofline.as_ref().is_some_and(|r| r.ceiling.contains("flops")) => {
+        (Some(f), _)
+            if m.roofline
+                .as_ref()
+                .is_some_and(|r| r.ceiling.contains("flops")) =>
+        {
             format!("{f:.1} GFLOP/s")
         }
         (_, Some(b)) => format!("{b:.1} GB/s"),
@@ -85,7 +104,10 @@ fn roofline(m: &Measurement) -> String {
         (Some(r), Status::Ok) => format!(
             "{:.0}% {}",
             r.pct_of_peak * 100.0,
-            serde_json::to_value(r.bound).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+            serde_json::to_value(r.bound)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
         ),
         _ => "-".into(),
     }

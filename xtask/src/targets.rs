@@ -21,28 +21,77 @@ pub struct Target {
     pub about: &'static str,
 }
 
-pub const TARGETS: &[Target] = &[Target {
-    name: "cpu",
-    package: "tensorbench-cpu-simd",
-    bin: "tensorbench-cpu",
-    features: &[],
-    launcher: Launcher::Direct,
-    env: &[],
-    about: "CPU kernels: scalar, SIMD, rayon, peer crates; roofline probes",
-}];
+pub const TARGETS: &[Target] = &[
+    Target {
+        name: "cpu",
+        package: "tensorbench-cpu-simd",
+        bin: "tensorbench-cpu",
+        features: &[],
+        launcher: Launcher::Direct,
+        env: &[],
+        about: "CPU kernels: scalar, SIMD, rayon, peer crates; roofline probes",
+    },
+    Target {
+        name: "gpu",
+        package: "tensorbench-gpu",
+        bin: "tensorbench-gpu",
+        features: &["wgpu", "cuda"],
+        launcher: Launcher::Direct,
+        env: &[],
+        about: "every GPU back-end available: wgpu (any GPU; lavapipe without one) and CUDA",
+    },
+    Target {
+        name: "wgpu",
+        package: "tensorbench-gpu",
+        bin: "tensorbench-gpu",
+        features: &["wgpu"],
+        launcher: Launcher::Direct,
+        env: &[("TENSORBENCH_GPU_BACKEND", "wgpu")],
+        about: "any GPU through wgpu (Vulkan, Metal, DX12)",
+    },
+    Target {
+        name: "cuda",
+        package: "tensorbench-gpu",
+        bin: "tensorbench-gpu",
+        features: &["cuda"],
+        launcher: Launcher::Direct,
+        env: &[("TENSORBENCH_GPU_BACKEND", "cuda")],
+        about: "NVIDIA GPUs through cudarc: NVRTC kernels, cuBLAS, CUDA events",
+    },
+    Target {
+        name: "distributed",
+        package: "tensorbench-distributed",
+        bin: "tensorbench-distributed",
+        features: &[],
+        launcher: Launcher::Mpirun,
+        env: &[],
+        about: "collectives and a data-parallel step over MPI (and NCCL), under mpirun",
+    },
+];
+
+/// `all` runs these: the targets that need no flag to mean something on any machine.
+const ALL: &[&str] = &["cpu", "gpu", "distributed"];
 
 /// `all` expands to every target; unknown names are an error listing the known ones.
 pub fn resolve(name: &str) -> Result<Vec<&'static Target>, String> {
     if name == "all" {
-        return Ok(TARGETS.iter().collect());
+        return Ok(TARGETS.iter().filter(|t| ALL.contains(&t.name)).collect());
     }
     TARGETS
         .iter()
         .find(|t| t.name == name)
         .map(|t| vec![t])
         .ok_or_else(|| {
-            let known: Vec<_> = TARGETS.iter().map(|t| t.name).collect();
-            format!("--target {name:?} is not a target; known: {}, all", known.join(", "))
+            let known: Vec<_> = TARGETS
+                .iter()
+                .map(|t| format!("  {:<12} {}", t.name, t.about))
+                .collect();
+            format!(
+                "--target {name:?} is not a target; known targets:\n{}\n  {:<12} {}",
+                known.join("\n"),
+                "all",
+                ALL.join(", ")
+            )
         })
 }
 
@@ -55,6 +104,10 @@ mod tests {
         let err = resolve("tpu").unwrap_err();
         assert!(err.contains("\"tpu\"") && err.contains("cpu"), "{err}");
         assert_eq!(resolve("cpu").unwrap()[0].bin, "tensorbench-cpu");
-        assert_eq!(resolve("all").unwrap().len(), TARGETS.len());
+        assert_eq!(resolve("all").unwrap().len(), ALL.len());
+        assert_eq!(
+            resolve("distributed").unwrap()[0].launcher,
+            Launcher::Mpirun
+        );
     }
 }

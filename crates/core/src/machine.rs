@@ -88,10 +88,7 @@ pub fn parse_cache_size(s: &str) -> Option<u64> {
 
 /// The last-level cache in bytes, or 32 MiB when the machine does not say.
 pub fn last_level_cache_bytes(m: &Machine) -> u64 {
-    m.caches
-        .l3
-        .or(m.caches.l2)
-        .unwrap_or(32 << 20)
+    m.caches.l3.or(m.caches.l2).unwrap_or(32 << 20)
 }
 
 /// SIMD features detected at run time.
@@ -104,7 +101,18 @@ pub fn cpu_features() -> Vec<String> {
                 if std::arch::is_x86_feature_detected!($name) { f.push($name.to_string()); }
             )*};
         }
-        probe!("sse4.2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512vnni", "avx512bf16");
+        probe!(
+            "sse4.2",
+            "avx",
+            "avx2",
+            "fma",
+            "f16c",
+            "avx512f",
+            "avx512bw",
+            "avx512vl",
+            "avx512vnni",
+            "avx512bf16"
+        );
     }
     #[cfg(target_arch = "aarch64")]
     {

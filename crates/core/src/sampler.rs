@@ -8,7 +8,7 @@ use crate::schema::{
 };
 use crate::stats::{relative_ci_half_width, summarize};
 use crate::workload::{CacheFlusher, Workload, WorkloadSpec};
-use crate::{alloc, roofline, Result};
+use crate::{Result, alloc, roofline};
 use serde::{Deserialize, Serialize};
 
 /// How long and how precisely to sample. See `docs/METHODOLOGY.md` for why these defaults.
@@ -99,7 +99,12 @@ impl Sampler {
 
     /// Prepares, validates and, if valid, times `workload`. Errors become a `failed` measurement;
     /// a wrong output becomes `invalid` and is never timed.
-    pub fn measure(&mut self, workload: &mut dyn Workload, seed: u64, peaks: &Peaks) -> Measurement {
+    pub fn measure(
+        &mut self,
+        workload: &mut dyn Workload,
+        seed: u64,
+        peaks: &Peaks,
+    ) -> Measurement {
         let mut m = blank_measurement(workload.spec(), self.config.mode);
         m.extra.insert("seed".into(), seed.into());
         m.extra.extend(workload.extra());

@@ -242,7 +242,13 @@ pub fn read_stream(path: &Path) -> Result<Run> {
                 r.peaks.entry(device).or_default().extend(values)
             }
             (Record::Measurement(m), Some(r)) => r.measurements.push(*m),
-            (Record::End { status, finished_at }, Some(r)) => {
+            (
+                Record::End {
+                    status,
+                    finished_at,
+                },
+                Some(r),
+            ) => {
                 r.status = status;
                 r.finished_at = Some(finished_at);
                 ended = true;
@@ -279,7 +285,17 @@ pub fn machine_slug(hostname: Option<&str>) -> String {
     let raw = hostname.unwrap_or("unknown-host");
     let slug: String = raw
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if slug.is_empty() { "unknown-host".into() } else { slug }
+    if slug.is_empty() {
+        "unknown-host".into()
+    } else {
+        slug
+    }
 }

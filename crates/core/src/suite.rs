@@ -9,12 +9,13 @@
 //! ```
 
 use crate::machine;
-use crate::sampler::{skipped, Sampler, SamplerConfig};
-use crate::schema::{CacheMode, Measurement, Run, RunStatus, Status, SCHEMA_VERSION};
+use crate::sampler::{Sampler, SamplerConfig, skipped};
+use crate::schema::{CacheMode, Measurement, Run, RunStatus, SCHEMA_VERSION, Status};
 use crate::store::{self, RunWriter};
 use crate::workload::Workload;
 use clap::Parser;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -163,7 +164,8 @@ impl Suite {
         let re = regex::Regex::new(pattern)
             .map_err(|e| format!("--filter {pattern:?} is not a valid regular expression: {e}"))?;
         let total = self.workloads.len();
-        self.workloads.retain(|e| re.is_match(&e.workload.spec().id));
+        self.workloads
+            .retain(|e| re.is_match(&e.workload.spec().id));
         if self.workloads.is_empty() {
             return Err(format!(
                 "--filter {pattern:?} matches none of the {total} workloads (list them with --list)"
@@ -178,7 +180,11 @@ pub fn main(target: &str, register: impl FnOnce(&mut Suite, &SuiteOptions)) -> E
     let opts = match SuiteOptions::try_parse() {
         Ok(o) => o,
         Err(e) => {
-            let code = if e.use_stderr() { exit::BAD_INPUT } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::BAD_INPUT
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -232,14 +238,21 @@ pub fn run_suite(
         suite.probes.clear();
     }
     if opts.list {
+        // A closed pipe (`--list | head`) is not an error.
+        let mut out = std::io::stdout().lock();
         for id in suite.ids() {
-            println!("{id}");
+            if writeln!(out, "{id}").is_err() {
+                break;
+            }
         }
         return Ok(exit::OK);
     }
     if opts.list_json {
         let specs: Vec<_> = suite.workloads.iter().map(|e| e.workload.spec()).collect();
-        println!("{}", serde_json::to_string_pretty(&specs).map_err(crate::Error::from)?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&specs).map_err(crate::Error::from)?
+        );
         return Ok(exit::OK);
     }
     if let Some(dir) = &opts.dump_tensors {
@@ -265,8 +278,15 @@ pub fn run_suite(
         RunStatus::Complete
     };
     let path = writer.finish(status)?;
-    emit(opts, serde_json::json!({"event": "finished", "path": path, "status": status}));
-    Ok(if interrupt::requested() { exit::INTERRUPTED } else { code })
+    emit(
+        opts,
+        serde_json::json!({"event": "finished", "path": path, "status": status}),
+    );
+    Ok(if interrupt::requested() {
+        exit::INTERRUPTED
+    } else {
+        code
+    })
 }
 
 fn open_writer(
@@ -282,7 +302,9 @@ fn open_writer(
         gpus,
         ..machine::detect()
     };
-    let dir = opts.out.join(store::machine_slug(machine.hostname.as_deref()));
+    let dir = opts
+        .out
+        .join(store::machine_slug(machine.hostname.as_deref()));
     let run = Run {
         schema_version: SCHEMA_VERSION,
         run_id: store::new_run_id(target),
@@ -311,7 +333,11 @@ fn open_writer(
 }
 
 fn build_profile() -> &'static str {
-    if cfg!(debug_assertions) { "debug" } else { "release" }
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
 }
 
 fn run_entries(
@@ -320,14 +346,22 @@ fn run_entries(
     writer: &mut RunWriter,
     opts: &SuiteOptions,
 ) -> Result<u8, SuiteError> {
-    let done: std::collections::HashSet<String> =
-        writer.run().measurements.iter().map(|m| m.id.clone()).collect();
+    let done: std::collections::HashSet<String> = writer
+        .run()
+        .measurements
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
     let base_seed = opts.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
     });
-    let entries: Vec<Entry> = suite.probes.drain(..).chain(suite.workloads.drain(..)).collect();
+    let entries: Vec<Entry> = suite
+        .probes
+        .drain(..)
+        .chain(suite.workloads.drain(..))
+        .collect();
     let total = entries.len();
     let mut code = exit::OK;
     for (index, mut entry) in entries.into_iter().enumerate() {
@@ -358,7 +392,10 @@ fn run_entries(
         if let (Some(ceiling), Some(tp)) = (entry.ceiling, m.throughput.as_ref()) {
             record_ceiling(writer, &m, ceiling, tp)?;
         }
-        emit(opts, serde_json::json!({"event": "done", "id": id, "status": m.status}));
+        emit(
+            opts,
+            serde_json::json!({"event": "done", "id": id, "status": m.status}),
+        );
         writer.record(m)?;
     }
     Ok(code)

@@ -1,9 +1,9 @@
 //! What a benchmark is: one op at one parameter point, with its inputs, its cost model (FLOPs and
 //! minimal bytes) and a check of its output against a higher-precision reference.
 
+use crate::Result;
 use crate::clock::{Clock, HostClock};
 use crate::schema::{DType, Validation};
-use crate::Result;
 use std::collections::BTreeMap;
 
 /// The static description of a workload: everything but the data.
@@ -247,7 +247,10 @@ pub fn max_rel_err<T: Copy + Into<f64>>(got: &[T], reference: &[f64]) -> f64 {
     if got.len() != reference.len() {
         return f64::INFINITY;
     }
-    let scale = reference.iter().fold(0.0f64, |m, r| m.max(r.abs())).max(1e-30);
+    let scale = reference
+        .iter()
+        .fold(0.0f64, |m, r| m.max(r.abs()))
+        .max(1e-30);
     let floor = scale * 1e-3;
     got.iter()
         .zip(reference)

@@ -1,9 +1,9 @@
 //! Run files: round-trip, streams cut short, and bad files named in errors.
 
 use std::path::Path;
+use tensorbench_core::Error;
 use tensorbench_core::schema::{Run, RunStatus, SCHEMA_VERSION};
 use tensorbench_core::store::{self, RunWriter};
-use tensorbench_core::Error;
 
 fn run() -> Run {
     Run {
@@ -33,7 +33,8 @@ fn measurement(id: &str) -> tensorbench_core::Measurement {
 fn schema_round_trips_through_the_writer() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = RunWriter::create(dir.path(), run()).unwrap();
-    w.record_peaks("cpu", [("bandwidth_gbps".to_string(), 10.0)].into()).unwrap();
+    w.record_peaks("cpu", [("bandwidth_gbps".to_string(), 10.0)].into())
+        .unwrap();
     w.record(measurement("a")).unwrap();
     let expected = w.run().clone();
     let path = w.finish(RunStatus::Complete).unwrap();

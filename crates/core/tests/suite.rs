@@ -2,12 +2,12 @@
 
 mod common;
 
+use clap::Parser;
 use common::AddOne;
 use std::path::Path;
 use tensorbench_core::schema::{RunStatus, Status};
 use tensorbench_core::store::{self, RunWriter};
-use tensorbench_core::suite::{run_suite, Suite, SuiteError, SuiteOptions};
-use clap::Parser;
+use tensorbench_core::suite::{Suite, SuiteError, SuiteOptions, run_suite};
 
 fn opts(out: &Path, extra: &[&str]) -> SuiteOptions {
     let mut args = vec!["suite", "--out", out.to_str().unwrap(), "--no-probes"];
@@ -26,8 +26,16 @@ fn register(suite: &mut Suite, _: &SuiteOptions) {
 }
 
 fn only_run_file(dir: &Path) -> std::path::PathBuf {
-    let machine_dir = std::fs::read_dir(dir).unwrap().next().unwrap().unwrap().path();
-    let files: Vec<_> = std::fs::read_dir(machine_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let machine_dir = std::fs::read_dir(dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let files: Vec<_> = std::fs::read_dir(machine_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     files[0].clone()
 }
@@ -36,33 +44,52 @@ fn only_run_file(dir: &Path) -> std::path::PathBuf {
 fn a_run_records_ok_invalid_and_failed_and_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let code = run_suite("test", &opts(dir.path(), &[]), register).unwrap();
-    assert_eq!(code, 1, "a failed or invalid workload makes the exit code say so");
+    assert_eq!(
+        code, 1,
+        "a failed or invalid workload makes the exit code say so"
+    );
     let path = only_run_file(dir.path());
     assert_eq!(path.extension().unwrap(), "json");
     let run = store::load_run(&path).unwrap();
     assert_eq!(run.status, RunStatus::Complete);
     let statuses: Vec<_> = run.measurements.iter().map(|m| m.status).collect();
     assert_eq!(statuses, [Status::Ok, Status::Invalid, Status::Failed]);
-    assert!(run.measurements[2].reason.as_ref().unwrap().contains("planted panic"));
+    assert!(
+        run.measurements[2]
+            .reason
+            .as_ref()
+            .unwrap()
+            .contains("planted panic")
+    );
 }
 
 #[test]
 fn filter_matching_nothing_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let err = run_suite("test", &opts(dir.path(), &["--filter", "gemm"]), register).unwrap_err();
-    let SuiteError::BadInput(msg) = err else { panic!("expected bad input") };
+    let SuiteError::BadInput(msg) = err else {
+        panic!("expected bad input")
+    };
     assert!(msg.contains("--filter") && msg.contains("gemm"), "{msg}");
     let err = run_suite("test", &opts(dir.path(), &["--filter", "("]), register).unwrap_err();
     assert!(matches!(err, SuiteError::BadInput(m) if m.contains("regular expression")));
     let err = run_suite("test", &opts(dir.path(), &["--profile", "fast"]), register).unwrap_err();
     assert!(matches!(err, SuiteError::BadInput(m) if m.contains("--profile")));
-    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing written");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing written"
+    );
 }
 
 #[test]
 fn filter_keeps_matching_workloads() {
     let dir = tempfile::tempdir().unwrap();
-    let code = run_suite("test", &opts(dir.path(), &["--filter", "add_one/"]), register).unwrap();
+    let code = run_suite(
+        "test",
+        &opts(dir.path(), &["--filter", "add_one/"]),
+        register,
+    )
+    .unwrap();
     assert_eq!(code, 0);
     let run = store::load_run(&only_run_file(dir.path())).unwrap();
     assert_eq!(run.measurements.len(), 1);
@@ -82,13 +109,23 @@ fn resume_skips_what_an_interrupted_stream_finished() {
     let mut w = RunWriter::create(dir.path(), header).unwrap();
     w.record(done.measurements[0].clone()).unwrap();
     drop(w);
-    assert_eq!(store::load_run(&stream).unwrap().status, RunStatus::Interrupted);
+    assert_eq!(
+        store::load_run(&stream).unwrap().status,
+        RunStatus::Interrupted
+    );
 
     let resumed = opts(dir.path(), &["--resume", stream.to_str().unwrap()]);
     run_suite("test", &resumed, register).unwrap();
     let run = store::load_run(&dir.path().join("interrupted.json")).unwrap();
     assert_eq!(run.status, RunStatus::Complete);
     let ids: Vec<_> = run.measurements.iter().map(|m| m.op.as_str()).collect();
-    assert_eq!(ids, ["add_one", "add_one_wrong", "add_one_panics"], "finished one kept, rest run");
-    assert!(!stream.exists(), "stream removed once the run file is complete");
+    assert_eq!(
+        ids,
+        ["add_one", "add_one_wrong", "add_one_panics"],
+        "finished one kept, rest run"
+    );
+    assert!(
+        !stream.exists(),
+        "stream removed once the run file is complete"
+    );
 }

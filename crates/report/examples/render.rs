@@ -27,11 +27,17 @@ fn main() -> ExitCode {
 }
 
 fn render(stem: &Path, runs: &[String]) -> Result<(), Box<dyn std::error::Error>> {
-    let runs = runs.iter().map(|p| load_run(Path::new(p))).collect::<Result<Vec<_>, _>>()?;
+    let runs = runs
+        .iter()
+        .map(|p| load_run(Path::new(p)))
+        .collect::<Result<Vec<_>, _>>()?;
     let input = ReportInput::new(runs);
     let out = |ext: &str| PathBuf::from(format!("{}.{ext}", stem.display()));
     std::fs::write(out("html"), render_html(&input)?)?;
-    std::fs::write(out("md"), render_markdown(&input, &MarkdownOptions::default()))?;
+    std::fs::write(
+        out("md"),
+        render_markdown(&input, &MarkdownOptions::default()),
+    )?;
     write_csv(&input.runs, std::fs::File::create(out("csv"))?)?;
     println!("{}", out("html").display());
     Ok(())

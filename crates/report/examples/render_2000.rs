@@ -36,7 +36,19 @@ fn main() {
         buf
     });
     println!("{n} measurements, {samples} samples, with a comparison of every id");
-    println!("html:     {:>8.1} ms  ({:.1} MB)", html_t.as_secs_f64() * 1e3, html.len() as f64 / 1e6);
-    println!("markdown: {:>8.1} ms  ({:.1} kB)", md_t.as_secs_f64() * 1e3, md.len() as f64 / 1e3);
-    println!("csv:      {:>8.1} ms  ({:.1} kB)", csv_t.as_secs_f64() * 1e3, csv.len() as f64 / 1e3);
+    println!(
+        "html:     {:>8.1} ms  ({:.1} MB)",
+        html_t.as_secs_f64() * 1e3,
+        html.len() as f64 / 1e6
+    );
+    println!(
+        "markdown: {:>8.1} ms  ({:.1} kB)",
+        md_t.as_secs_f64() * 1e3,
+        md.len() as f64 / 1e3
+    );
+    println!(
+        "csv:      {:>8.1} ms  ({:.1} kB)",
+        csv_t.as_secs_f64() * 1e3,
+        csv.len() as f64 / 1e3
+    );
 }

@@ -1,16 +1,45 @@
 //! CSV of every measurement of every run, one row each, for spreadsheets and scripts.
 
+use crate::Result;
 use crate::facts::{self, RateKind};
 use crate::format;
-use crate::Result;
 use std::io::Write;
 use tensorbench_core::schema::{Bound, CacheMode, Run, Status};
 
 const HEADER: [&str; 33] = [
-    "run_id", "target", "id", "suite", "op", "backend", "device", "dtype", "params", "threads", "mode", "status",
-    "reason", "flops", "bytes", "samples", "iters_per_sample", "median_ns", "ci_low_ns", "ci_high_ns", "mean_ns",
-    "std_ns", "min_ns", "max_ns", "gflops", "gbps", "pct_of_roofline", "bound", "validation_passed",
-    "max_rel_err", "tolerance", "converged", "allocs_per_iter",
+    "run_id",
+    "target",
+    "id",
+    "suite",
+    "op",
+    "backend",
+    "device",
+    "dtype",
+    "params",
+    "threads",
+    "mode",
+    "status",
+    "reason",
+    "flops",
+    "bytes",
+    "samples",
+    "iters_per_sample",
+    "median_ns",
+    "ci_low_ns",
+    "ci_high_ns",
+    "mean_ns",
+    "std_ns",
+    "min_ns",
+    "max_ns",
+    "gflops",
+    "gbps",
+    "pct_of_roofline",
+    "bound",
+    "validation_passed",
+    "max_rel_err",
+    "tolerance",
+    "converged",
+    "allocs_per_iter",
 ];
 
 /// Writes a header and one row per measurement of every run. Text is quoted by the `csv` crate
@@ -21,7 +50,9 @@ pub fn write_csv<W: Write>(runs: &[Run], out: W) -> Result<()> {
     for run in runs {
         for m in &run.measurements {
             let s = m.stats.as_ref();
-            let stat = |f: fn(&tensorbench_core::schema::Stats) -> f64| s.map_or(String::new(), |s| f(s).to_string());
+            let stat = |f: fn(&tensorbench_core::schema::Stats) -> f64| {
+                s.map_or(String::new(), |s| f(s).to_string())
+            };
             let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
             let timed = facts::is_timed(m);
             let roof = tensorbench_analysis::roofline::place(run, m);
@@ -70,7 +101,9 @@ pub fn write_csv<W: Write>(runs: &[Run], out: W) -> Result<()> {
                 v.map_or(String::new(), |v| v.passed.to_string()),
                 opt(v.map(|v| v.max_rel_err)),
                 opt(v.map(|v| v.tolerance)),
-                m.sampling.as_ref().map_or(String::new(), |s| s.converged.to_string()),
+                m.sampling
+                    .as_ref()
+                    .map_or(String::new(), |s| s.converged.to_string()),
                 m.alloc.map_or(String::new(), |a| a.count.to_string()),
             ];
             w.write_record(&record)?;

@@ -96,7 +96,9 @@ const FRAMEWORKS: [&str; 9] = [
 
 pub fn is_framework(backend: &str) -> bool {
     let b = backend.to_ascii_lowercase();
-    FRAMEWORKS.iter().any(|f| b == *f || b.starts_with(&format!("{f}-")))
+    FRAMEWORKS
+        .iter()
+        .any(|f| b == *f || b.starts_with(&format!("{f}-")))
 }
 
 /// `backend · device`, the name of one way of running an op.

@@ -100,7 +100,11 @@ fn build(input: &ReportInput) -> Result<Page> {
     let rooflines = runs
         .iter()
         .flat_map(|r| {
-            let suffix = if runs.len() > 1 { format!(" ({})", r.run_id) } else { String::new() };
+            let suffix = if runs.len() > 1 {
+                format!(" ({})", r.run_id)
+            } else {
+                String::new()
+            };
             charts::roofline::charts(r, &suffix)
         })
         .collect();
@@ -109,7 +113,9 @@ fn build(input: &ReportInput) -> Result<Page> {
     let peers = (!peer_groups.is_empty()).then(|| PeersView {
         chart: charts::peers::chart(&peer_groups, opts),
         table: peers::table(&peer_groups),
-        has_frameworks: peer_groups.iter().any(|g| g.variants.iter().any(|v| v.framework)),
+        has_frameworks: peer_groups
+            .iter()
+            .any(|g| g.variants.iter().any(|v| v.framework)),
     });
 
     let mut tables: BTreeMap<&str, &Vec<Vec<serde_json::Value>>> = BTreeMap::new();
@@ -125,7 +131,8 @@ fn build(input: &ReportInput) -> Result<Page> {
     if let Some(p) = &peers {
         tables.insert(&p.table.id, &p.table.keys);
     }
-    let data_json = script_json(&serde_json::json!({ "pageSize": opts.page_size, "tables": tables }))?;
+    let data_json =
+        script_json(&serde_json::json!({ "pageSize": opts.page_size, "tables": tables }))?;
     let runs_json = script_json(runs)?;
 
     let mut totals = Counts::default();
@@ -174,14 +181,20 @@ fn title(input: &ReportInput) -> String {
         many => format!(
             "tensorbench — {} runs ({})",
             many.len(),
-            many.iter().map(|r| r.target.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|r| r.target.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
 
 /// The sections present, in page order.
 fn nav(page: &Page) -> Vec<NavItem> {
-    let mut nav = vec![NavItem { id: "overview", label: "Overview" }];
+    let mut nav = vec![NavItem {
+        id: "overview",
+        label: "Overview",
+    }];
     let mut add = |present: bool, id, label| {
         if present {
             nav.push(NavItem { id, label });
@@ -189,11 +202,19 @@ fn nav(page: &Page) -> Vec<NavItem> {
     };
     add(!page.comparisons.is_empty(), "comparison", "Comparison");
     add(true, "measurements", "Measurements");
-    add(!page.not_measured.is_empty(), "not-measured", "Not measured");
+    add(
+        !page.not_measured.is_empty(),
+        "not-measured",
+        "Not measured",
+    );
     add(true, "roofline", "Roofline");
     add(!page.scaling.charts.is_empty(), "scaling", "Scaling");
     add(!page.threads.charts.is_empty(), "threads", "Threads");
-    add(!page.distributions.charts.is_empty(), "distributions", "Distributions");
+    add(
+        !page.distributions.charts.is_empty(),
+        "distributions",
+        "Distributions",
+    );
     add(page.history.is_some(), "history", "History");
     add(page.peers.is_some(), "peers", "Peers & devices");
     add(true, "guides", "Guides");

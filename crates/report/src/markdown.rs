@@ -2,10 +2,10 @@
 //! tables folded in `<details>`, the whole kept under a size budget (a PR comment holds 65 536
 //! characters).
 
+use crate::ReportInput;
 use crate::facts::{self, RateKind};
 use crate::format;
 use crate::sections::overview;
-use crate::ReportInput;
 use std::fmt::Write;
 use tensorbench_analysis::render::verdict_label;
 use tensorbench_analysis::{Comparison, IdComparison, Verdict};
@@ -68,17 +68,30 @@ struct Markdown {
 impl Markdown {
     /// Writes a table; rows past `unfolded` go into a `<details>` block, rows past the budget are
     /// counted and left out.
-    fn table(&mut self, header: &[&str], rows: Vec<Vec<String>>, unfolded: usize, folded_summary: &str) {
+    fn table(
+        &mut self,
+        header: &[&str],
+        rows: Vec<Vec<String>>,
+        unfolded: usize,
+        folded_summary: &str,
+    ) {
         if rows.is_empty() {
             return;
         }
-        let head = format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
+        let head = format!(
+            "| {} |\n|{}\n",
+            header.join(" | "),
+            "---|".repeat(header.len())
+        );
         let line = |r: &Vec<String>| format!("| {} |\n", r.join(" | "));
         let (first, rest) = rows.split_at(rows.len().min(unfolded));
         self.out.push_str(&head);
         self.rows(first.iter().map(line));
         if !rest.is_empty() {
-            let _ = write!(self.out, "\n<details><summary>{folded_summary}</summary>\n\n{head}");
+            let _ = write!(
+                self.out,
+                "\n<details><summary>{folded_summary}</summary>\n\n{head}"
+            );
             self.rows(rest.iter().map(line));
             self.out.push_str("\n</details>\n");
         }
@@ -127,7 +140,9 @@ fn verdicts(md: &mut Markdown, cmp: &Comparison, opts: &MarkdownOptions) {
         .count();
     let rows: Vec<Vec<String>> = ordered.iter().map(|i| verdict_row(i)).collect();
     md.table(
-        &["verdict", "id", "baseline", "new", "change", "95% CI", "q (BH)"],
+        &[
+            "verdict", "id", "baseline", "new", "change", "95% CI", "q (BH)",
+        ],
         rows,
         attention.clamp(1, opts.unfolded_rows),
         &format!("All {} compared ids", ordered.len()),
@@ -136,7 +151,9 @@ fn verdicts(md: &mut Markdown, cmp: &Comparison, opts: &MarkdownOptions) {
 
 fn verdict_row(i: &IdComparison) -> Vec<String> {
     let verdict = match (i.verdict, i.severity) {
-        (Verdict::Slower, Some(s)) => format!("🔴 **slower** ({})", format!("{s:?}").to_lowercase()),
+        (Verdict::Slower, Some(s)) => {
+            format!("🔴 **slower** ({})", format!("{s:?}").to_lowercase())
+        }
         (Verdict::Slower, None) => "🔴 **slower**".into(),
         (Verdict::Faster, _) => "🟢 faster".into(),
         (Verdict::Invalid, _) => "❌ invalid".into(),
@@ -149,8 +166,9 @@ fn verdict_row(i: &IdComparison) -> Vec<String> {
         i.old_median_ns.map_or("–".into(), format::format_ns),
         i.new_median_ns.map_or("–".into(), format::format_ns),
         i.ratio.map_or("–".into(), format::change),
-        i.ratio_ci
-            .map_or("–".into(), |(lo, hi)| format!("{} to {}", format::change(lo), format::change(hi))),
+        i.ratio_ci.map_or("–".into(), |(lo, hi)| {
+            format!("{} to {}", format::change(lo), format::change(hi))
+        }),
         i.p_adjusted.map_or("–".into(), |p| format!("{p:.2e}")),
     ]
 }
@@ -177,7 +195,12 @@ fn run_summary(md: &mut Markdown, run: &Run, opts: &MarkdownOptions) {
         m.logical_cores,
         cell(m.os.as_deref().unwrap_or("unknown OS")),
         cell(m.rustc.as_deref().unwrap_or("unknown rustc")),
-        cell(run.git.commit.as_deref().map_or("unknown", |c| &c[..c.len().min(12)]))
+        cell(
+            run.git
+                .commit
+                .as_deref()
+                .map_or("unknown", |c| &c[..c.len().min(12)])
+        )
     );
     let problems: Vec<Vec<String>> = run
         .measurements
@@ -193,9 +216,19 @@ fn run_summary(md: &mut Markdown, run: &Run, opts: &MarkdownOptions) {
         .collect();
     if !problems.is_empty() {
         let _ = writeln!(md.out, "**Not measured** (never shown as speeds):\n");
-        md.table(&["status", "id", "reason"], problems, opts.unfolded_rows, "All not-measured ids");
+        md.table(
+            &["status", "id", "reason"],
+            problems,
+            opts.unfolded_rows,
+            "All not-measured ids",
+        );
     }
-    let timed: Vec<Vec<String>> = run.measurements.iter().filter(|m| facts::is_timed(m)).map(|m| timed_row(run, m)).collect();
+    let timed: Vec<Vec<String>> = run
+        .measurements
+        .iter()
+        .filter(|m| facts::is_timed(m))
+        .map(|m| timed_row(run, m))
+        .collect();
     let n = timed.len();
     md.table(
         &["id", "median", "95% CI", "GFLOP/s", "GB/s", "% roofline"],
@@ -225,10 +258,16 @@ fn timed_row(run: &Run, m: &Measurement) -> Vec<String> {
         cell(&m.id),
         s.map_or("–".into(), |s| format::format_ns(s.median_ns)),
         s.map_or("–".into(), |s| {
-            format!("±{}", format::percent((s.ci_high_ns - s.median_ns).max(s.median_ns - s.ci_low_ns) / s.median_ns))
+            format!(
+                "±{}",
+                format::percent(
+                    (s.ci_high_ns - s.median_ns).max(s.median_ns - s.ci_low_ns) / s.median_ns
+                )
+            )
         }),
         rate(RateKind::Gflops, m.flops),
         rate(RateKind::Gbps, m.bytes),
-        tensorbench_analysis::roofline::place(run, m).map_or("–".into(), |r| format::percent(r.pct_of_peak)),
+        tensorbench_analysis::roofline::place(run, m)
+            .map_or("–".into(), |r| format::percent(r.pct_of_peak)),
     ]
 }

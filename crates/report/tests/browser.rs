@@ -28,7 +28,10 @@ fn write_report(dir: &Path, name: &str, input: &ReportInput) -> String {
 }
 
 fn save(name: &str, png: &[u8]) {
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "not a real screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "not a real screenshot"
+    );
     if let Some(dir) = std::env::var_os("TB_SCREENSHOT_DIR") {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(Path::new(&dir).join(name), png).unwrap();
@@ -40,7 +43,12 @@ fn report_loads_offline_without_errors_in_chromium() {
     let Some(mut b) = browser() else { return };
     let dir = tempfile::tempdir().unwrap();
     let run = fixtures::run(300, 11);
-    let ids: Vec<&str> = run.measurements.iter().take(3).map(|m| m.id.as_str()).collect();
+    let ids: Vec<&str> = run
+        .measurements
+        .iter()
+        .take(3)
+        .map(|m| m.id.as_str())
+        .collect();
     let input = ReportInput::new(vec![run.clone()])
         .with_comparison(fixtures::comparison(&run))
         .with_history(fixtures::history(&ids, 12));
@@ -50,24 +58,52 @@ fn report_loads_offline_without_errors_in_chromium() {
         b.viewport(1280, 900, dark).unwrap();
         let log = b.open(&url).unwrap();
         assert!(log.errors.is_empty(), "console errors: {:#?}", log.errors);
-        assert_eq!(log.requests, vec![url.clone()], "the page requested more than itself");
-        let bg = b.eval("getComputedStyle(document.documentElement).backgroundColor").unwrap();
-        assert_eq!(bg == "rgb(20, 23, 28)", dark, "theme does not follow the system setting: {bg}");
-        save(if dark { "fixture-dark.png" } else { "fixture-light.png" }, &b.screenshot(None).unwrap());
+        assert_eq!(
+            log.requests,
+            vec![url.clone()],
+            "the page requested more than itself"
+        );
+        let bg = b
+            .eval("getComputedStyle(document.documentElement).backgroundColor")
+            .unwrap();
+        assert_eq!(
+            bg == "rgb(20, 23, 28)",
+            dark,
+            "theme does not follow the system setting: {bg}"
+        );
+        save(
+            if dark {
+                "fixture-dark.png"
+            } else {
+                "fixture-light.png"
+            },
+            &b.screenshot(None).unwrap(),
+        );
     }
 
     // Hostile names are text: no element injected, no script run, the text itself visible.
-    let injected = b.eval("document.querySelectorAll('main b, main i, main em').length").unwrap();
+    let injected = b
+        .eval("document.querySelectorAll('main b, main i, main em').length")
+        .unwrap();
     assert_eq!(injected, 0);
     assert_eq!(b.eval("document.scripts.length").unwrap(), 3);
-    let shown = b.eval(&format!("document.body.innerText.includes({})", serde_json::json!(fixtures::NASTY))).unwrap();
+    let shown = b
+        .eval(&format!(
+            "document.body.innerText.includes({})",
+            serde_json::json!(fixtures::NASTY)
+        ))
+        .unwrap();
     assert_eq!(shown, true, "the hostile op name is not shown as text");
 
     // Paged: the first suite table shows one page; the pager says how many.
     let first = "document.querySelector('#measurements table.tb')";
     let rows = b.eval(&format!("{first}.tBodies[0].rows.length")).unwrap();
     assert_eq!(rows, 50);
-    let pager = b.eval(&format!("{first}.closest('.tb-wrap').querySelector('.tb-pager').textContent")).unwrap();
+    let pager = b
+        .eval(&format!(
+            "{first}.closest('.tb-wrap').querySelector('.tb-pager').textContent"
+        ))
+        .unwrap();
     assert!(pager.as_str().unwrap().contains("page 1 of"), "{pager}");
 
     // Sorted: clicking "median" twice puts the slowest first.
@@ -92,7 +128,11 @@ fn report_loads_offline_without_errors_in_chromium() {
     );
     assert_eq!(b.eval(&filtered).unwrap(), true);
     let log = b.log();
-    assert!(log.errors.is_empty(), "console errors after interaction: {:#?}", log.errors);
+    assert!(
+        log.errors.is_empty(),
+        "console errors after interaction: {:#?}",
+        log.errors
+    );
 }
 
 #[test]
@@ -100,7 +140,11 @@ fn report_of_2000_measurements_loads_in_chromium() {
     let Some(mut b) = browser() else { return };
     let dir = tempfile::tempdir().unwrap();
     let run = fixtures::run(2000, 5);
-    let url = write_report(dir.path(), "big.html", &ReportInput::new(vec![run.clone()]).with_comparison(fixtures::comparison(&run)));
+    let url = write_report(
+        dir.path(),
+        "big.html",
+        &ReportInput::new(vec![run.clone()]).with_comparison(fixtures::comparison(&run)),
+    );
     b.viewport(1280, 900, false).unwrap();
     let log = b.open(&url).unwrap();
     assert!(log.errors.is_empty(), "console errors: {:#?}", log.errors);
@@ -108,7 +152,10 @@ fn report_of_2000_measurements_loads_in_chromium() {
     // Every table is paged: no table body holds more than one page of rows.
     let most = b.eval("Math.max(...[...document.querySelectorAll('table.tb')].map(t => t.tBodies[0].rows.length))").unwrap();
     assert!(most.as_u64().unwrap() <= 50, "{most}");
-    save("fixture-2000-roofline.png", &b.screenshot(Some("#roofline")).unwrap());
+    save(
+        "fixture-2000-roofline.png",
+        &b.screenshot(Some("#roofline")).unwrap(),
+    );
 }
 
 /// Screenshots of each section of a report of real run files (or of a report already written by
@@ -123,7 +170,8 @@ fn section_screenshots() {
     let url = match std::env::var("TB_REPORT_HTML") {
         Ok(html) => format!("file://{}", std::fs::canonicalize(html).unwrap().display()),
         Err(_) => {
-            let runs = std::env::var("TB_REPORT_RUNS").expect("TB_REPORT_RUNS=run.json[:run.json...]");
+            let runs =
+                std::env::var("TB_REPORT_RUNS").expect("TB_REPORT_RUNS=run.json[:run.json...]");
             let runs: Vec<_> = runs
                 .split(':')
                 .map(|p| tensorbench_core::store::load_run(Path::new(p)).unwrap())
@@ -137,12 +185,33 @@ fn section_screenshots() {
         assert!(log.errors.is_empty(), "console errors: {:#?}", log.errors);
         let theme = if dark { "dark" } else { "light" };
         for id in [
-            "overview", "comparison", "measurements", "not-measured", "roofline", "scaling", "threads", "distributions",
-            "history", "peers",
+            "overview",
+            "comparison",
+            "measurements",
+            "not-measured",
+            "roofline",
+            "scaling",
+            "threads",
+            "distributions",
+            "history",
+            "peers",
         ] {
-            let present = b.eval(&format!("!!document.getElementById('{id}')")).unwrap();
+            let present = b
+                .eval(&format!("!!document.getElementById('{id}')"))
+                .unwrap();
             if present == true {
-                save(&format!("{theme}-{id}.png"), &b.screenshot(Some(&format!("#{id}"))).unwrap());
+                save(
+                    &format!("{theme}-{id}.png"),
+                    &b.screenshot(Some(&format!("#{id}"))).unwrap(),
+                );
+                // The first chart alone, for documentation.
+                let has_chart = b
+                    .eval(&format!("!!document.querySelector('#{id} figure')"))
+                    .unwrap();
+                if has_chart == true {
+                    let shot = b.screenshot(Some(&format!("#{id} figure"))).unwrap();
+                    save(&format!("{theme}-{id}-chart.png"), &shot);
+                }
             }
         }
     }

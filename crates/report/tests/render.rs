@@ -21,15 +21,26 @@ fn esc(s: &str) -> String {
 fn full_input() -> ReportInput {
     let run = fixtures::run(300, 11);
     let cmp = fixtures::comparison(&run);
-    let ids: Vec<&str> = run.measurements.iter().take(3).map(|m| m.id.as_str()).collect();
+    let ids: Vec<&str> = run
+        .measurements
+        .iter()
+        .take(3)
+        .map(|m| m.id.as_str())
+        .collect();
     let history = fixtures::history(&ids, 12);
-    ReportInput::new(vec![run.clone()]).with_comparison(cmp).with_history(history)
+    ReportInput::new(vec![run.clone()])
+        .with_comparison(cmp)
+        .with_history(history)
 }
 
 /// The text between `<section id="ID"` and the next `</section>`.
 fn section<'a>(html: &'a str, id: &str) -> &'a str {
-    let start = html.find(&format!("<section id=\"{id}\"")).unwrap_or_else(|| panic!("no section {id}"));
-    let end = html[start..].find("</section>").map_or(html.len(), |e| start + e);
+    let start = html
+        .find(&format!("<section id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no section {id}"));
+    let end = html[start..]
+        .find("</section>")
+        .map_or(html.len(), |e| start + e);
     &html[start..end]
 }
 
@@ -37,11 +48,26 @@ fn section<'a>(html: &'a str, id: &str) -> &'a str {
 fn every_section_is_present() {
     let html = render_html(&full_input()).unwrap();
     for id in [
-        "overview", "comparison", "measurements", "not-measured", "roofline", "scaling", "threads",
-        "distributions", "history", "peers", "guides",
+        "overview",
+        "comparison",
+        "measurements",
+        "not-measured",
+        "roofline",
+        "scaling",
+        "threads",
+        "distributions",
+        "history",
+        "peers",
+        "guides",
     ] {
-        assert!(html.contains(&format!("<section id=\"{id}\"")), "missing section {id}");
-        assert!(html.contains(&format!("href=\"#{id}\"")), "missing nav link to {id}");
+        assert!(
+            html.contains(&format!("<section id=\"{id}\"")),
+            "missing section {id}"
+        );
+        assert!(
+            html.contains(&format!("href=\"#{id}\"")),
+            "missing nav link to {id}"
+        );
     }
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("prefers-color-scheme: dark"));
@@ -60,7 +86,10 @@ fn every_section_is_present() {
     assert!(peers.contains("[peer]") && peers.contains("cuda · cuda:0"));
     // Guides linked.
     for doc in ["docs/INTERPRETING.md", "docs/TROUBLESHOOTING.md"] {
-        assert!(html.contains(&format!("href=\"{}\"", esc(doc))), "no link to {doc}");
+        assert!(
+            html.contains(&format!("href=\"{}\"", esc(doc))),
+            "no link to {doc}"
+        );
     }
 }
 
@@ -69,8 +98,19 @@ fn optional_sections_are_left_out_when_empty() {
     let mut run = fixtures::empty_run("cpu", 3);
     run.peaks.clear();
     let html = render_html(&ReportInput::new(vec![run])).unwrap();
-    for id in ["comparison", "not-measured", "scaling", "threads", "distributions", "history", "peers"] {
-        assert!(!html.contains(&format!("<section id=\"{id}\"")), "unexpected section {id}");
+    for id in [
+        "comparison",
+        "not-measured",
+        "scaling",
+        "threads",
+        "distributions",
+        "history",
+        "peers",
+    ] {
+        assert!(
+            !html.contains(&format!("<section id=\"{id}\"")),
+            "unexpected section {id}"
+        );
     }
     assert!(section(&html, "roofline").contains("No ceilings were measured"));
     assert!(html.contains("No roofline probes ran"));
@@ -82,7 +122,18 @@ fn report_makes_no_network_reference() {
     let lower = html.to_lowercase();
     // The only URL is the SVG namespace, which is a name, not a fetch.
     let without_ns = lower.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
-    for bad in ["http://", "https://", "//cdn", "<link", "@import", "fetch(", "xmlhttprequest", "<iframe", "<img", "src="] {
+    for bad in [
+        "http://",
+        "https://",
+        "//cdn",
+        "<link",
+        "@import",
+        "fetch(",
+        "xmlhttprequest",
+        "<iframe",
+        "<img",
+        "src=",
+    ] {
         assert!(!without_ns.contains(bad), "report contains {bad:?}");
     }
     assert!(!lower.contains("url("), "CSS must not load anything");
@@ -96,21 +147,30 @@ fn hostile_names_show_as_text() {
     let html = render_html(&input).unwrap();
     assert!(!html.contains(NASTY));
     assert!(!html.contains("<script>alert"));
-    assert!(!html.contains("<b>co</b>") && !html.contains("<i>co</i>") && !html.contains("<em>co</em>"));
+    assert!(
+        !html.contains("<b>co</b>") && !html.contains("<i>co</i>") && !html.contains("<em>co</em>")
+    );
     assert!(html.contains(&esc(NASTY)));
     assert!(html.contains(&esc("fixture-host & <b>co</b>")));
     assert!(html.contains(&esc("simd & <i>co</i>")));
     // Nothing in the JSON blocks can close their script element or open a comment.
     for id in ["tb-data", "tb-runs"] {
         let body = script_body(&html, id);
-        assert!(!body.contains('<') && !body.contains('>'), "{id} holds markup characters");
+        assert!(
+            !body.contains('<') && !body.contains('>'),
+            "{id} holds markup characters"
+        );
     }
     // And the embedded runs parse back to exactly the input's JSON.
     let embedded: serde_json::Value = serde_json::from_str(script_body(&html, "tb-runs")).unwrap();
-    let original: serde_json::Value = serde_json::from_str(&serde_json::to_string(&input.runs).unwrap()).unwrap();
+    let original: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(&input.runs).unwrap()).unwrap();
     assert!(embedded == original, "embedded runs differ from the input");
     let runs: Vec<Run> = serde_json::from_value(embedded).unwrap();
-    assert_eq!(runs[0].measurements[runs[0].measurements.len() - 5].op, NASTY);
+    assert_eq!(
+        runs[0].measurements[runs[0].measurements.len() - 5].op,
+        NASTY
+    );
 }
 
 fn script_body<'a>(html: &'a str, id: &str) -> &'a str {
@@ -126,8 +186,16 @@ fn untimed_measurements_are_listed_with_reasons_never_as_speeds() {
     let html = render_html(&input).unwrap();
     let tables = section(&html, "measurements");
     let listed = section(&html, "not-measured");
-    for m in input.runs[0].measurements.iter().filter(|m| m.status != Status::Ok) {
-        assert!(!tables.contains(&format!("title=\"{}\"", esc(&m.id))), "{} shown as a speed", m.id);
+    for m in input.runs[0]
+        .measurements
+        .iter()
+        .filter(|m| m.status != Status::Ok)
+    {
+        assert!(
+            !tables.contains(&format!("title=\"{}\"", esc(&m.id))),
+            "{} shown as a speed",
+            m.id
+        );
         assert!(listed.contains(&esc(&m.id)), "{} not listed", m.id);
     }
     assert!(listed.contains("panicked: index out of bounds"));
@@ -170,9 +238,13 @@ fn renders_verdicts_and_history_computed_by_analysis() {
         vec![old.clone(), new.clone()],
         &tensorbench_analysis::history::StepConfig::default(),
     );
-    let input = ReportInput::new(vec![new]).with_comparison(cmp).with_history(history);
+    let input = ReportInput::new(vec![new])
+        .with_comparison(cmp)
+        .with_history(history);
     let html = render_html(&input).unwrap();
-    assert!(html.contains("<section id=\"comparison\"") && html.contains("<section id=\"history\""));
+    assert!(
+        html.contains("<section id=\"comparison\"") && html.contains("<section id=\"history\"")
+    );
 }
 
 #[test]
@@ -212,9 +284,15 @@ fn csv_has_every_measurement_properly_quoted() {
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), input.runs[0].measurements.len());
-    let nasty = rows.iter().find(|r| &r[col("op")] == NASTY).expect("hostile op round-trips");
+    let nasty = rows
+        .iter()
+        .find(|r| &r[col("op")] == NASTY)
+        .expect("hostile op round-trips");
     assert_eq!(&nasty[col("backend")], "simd & <i>co</i>");
-    let skipped = rows.iter().find(|r| &r[col("status")] == "skipped").unwrap();
+    let skipped = rows
+        .iter()
+        .find(|r| &r[col("status")] == "skipped")
+        .unwrap();
     assert!(skipped[col("median_ns")].is_empty() && skipped[col("gflops")].is_empty());
     assert!(!skipped[col("reason")].is_empty());
 }

@@ -49,7 +49,11 @@ impl Workload for AddOne {
     }
     fn execute(&mut self) {
         assert!(!self.panic_in_execute, "planted panic");
-        let n = if self.wrong { self.x.len() - 1 } else { self.x.len() };
+        let n = if self.wrong {
+            self.x.len() - 1
+        } else {
+            self.x.len()
+        };
         for i in 0..n {
             self.y[i] = self.x[i] + 1.0;
         }
@@ -139,7 +143,8 @@ impl Workload for Scripted {
         Ok(())
     }
     fn execute(&mut self) {
-        self.pending.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.pending
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
     fn validate(&mut self) -> Result<Validation> {
         Ok(validate_against(&[1.0f32], &[1.0], 0.0, "none"))

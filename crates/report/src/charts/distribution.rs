@@ -2,11 +2,11 @@
 //! median, so noise, skew and outliers compare across sizes that differ by decades.
 
 use super::{WIDTH, group_by, tick_percent};
+use crate::ReportOptions;
 use crate::facts::{self, Entry};
 use crate::format;
 use crate::model::Chart;
 use crate::svg::{Axis, Frame, ROW_HEIGHT, Svg};
-use crate::ReportOptions;
 use tensorbench_core::schema::Run;
 
 /// Fewest samples a box plot is drawn from.
@@ -45,8 +45,17 @@ pub fn box_stats(samples: &[f64]) -> Option<BoxStats> {
     let iqr = q3 - q1;
     let (fence_lo, fence_hi) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
     let rel = |v: f64| v / med - 1.0;
-    let inside: Vec<f64> = s.iter().copied().filter(|v| *v >= fence_lo && *v <= fence_hi).collect();
-    let mut outliers: Vec<f64> = s.iter().copied().filter(|v| *v < fence_lo || *v > fence_hi).map(rel).collect();
+    let inside: Vec<f64> = s
+        .iter()
+        .copied()
+        .filter(|v| *v >= fence_lo && *v <= fence_hi)
+        .collect();
+    let mut outliers: Vec<f64> = s
+        .iter()
+        .copied()
+        .filter(|v| *v < fence_lo || *v > fence_hi)
+        .map(rel)
+        .collect();
     if outliers.len() > MAX_OUTLIER_DOTS {
         outliers.sort_by(|a, b| b.abs().total_cmp(&a.abs()));
         outliers.truncate(MAX_OUTLIER_DOTS);
@@ -71,11 +80,21 @@ pub fn charts(runs: &[Run], opts: &ReportOptions) -> (Vec<Chart>, Vec<String>) {
     ops.sort_by_key(|(op, es)| (std::cmp::Reverse(es.len()), op.clone()));
     let mut notes = Vec::new();
     if ops.len() > opts.max_charts {
-        let rest: Vec<&str> = ops[opts.max_charts..].iter().map(|(op, _)| op.as_str()).collect();
-        notes.push(format!("{} more op(s) not drawn: {}.", rest.len(), rest.join(", ")));
+        let rest: Vec<&str> = ops[opts.max_charts..]
+            .iter()
+            .map(|(op, _)| op.as_str())
+            .collect();
+        notes.push(format!(
+            "{} more op(s) not drawn: {}.",
+            rest.len(),
+            rest.join(", ")
+        ));
         ops.truncate(opts.max_charts);
     }
-    let charts = ops.iter().map(|(op, es)| chart(op, es, runs.len() > 1)).collect();
+    let charts = ops
+        .iter()
+        .map(|(op, es)| chart(op, es, runs.len() > 1))
+        .collect();
     (charts, notes)
 }
 
@@ -99,19 +118,32 @@ fn chart(op: &str, es: &[Entry<'_>], several_runs: bool) -> Chart {
     }
     // The axis covers every whisker and outliers up to half a whisker span beyond; farther outliers
     // are drawn at the edge (and counted in a note) so that the boxes stay readable.
-    let (w_lo, w_hi) = boxes
-        .iter()
-        .fold((-0.01f64, 0.01f64), |(lo, hi), b| (lo.min(b.2.whisker_lo), hi.max(b.2.whisker_hi)));
-    let (o_lo, o_hi) = boxes.iter().flat_map(|b| b.2.outliers.iter()).fold((w_lo, w_hi), |(lo, hi), o| {
-        (lo.min(*o), hi.max(*o))
+    let (w_lo, w_hi) = boxes.iter().fold((-0.01f64, 0.01f64), |(lo, hi), b| {
+        (lo.min(b.2.whisker_lo), hi.max(b.2.whisker_hi))
     });
+    let (o_lo, o_hi) = boxes
+        .iter()
+        .flat_map(|b| b.2.outliers.iter())
+        .fold((w_lo, w_hi), |(lo, hi), o| (lo.min(*o), hi.max(*o)));
     let span = w_hi - w_lo;
     let x = Axis::linear(o_lo.max(w_lo - 0.5 * span), o_hi.min(w_hi + 0.5 * span));
     let labels: Vec<String> = boxes.iter().map(|b| b.0.clone()).collect();
-    let frame = Frame::bands(WIDTH, x, "deviation from the median (%)", tick_percent, &labels);
+    let frame = Frame::bands(
+        WIDTH,
+        x,
+        "deviation from the median (%)",
+        tick_percent,
+        &labels,
+    );
     let mut svg = Svg::new(WIDTH, frame.height);
     frame.draw(&mut svg);
-    svg.line(frame.x.map(0.0), frame.top(), frame.x.map(0.0), frame.bottom(), "zero");
+    svg.line(
+        frame.x.map(0.0),
+        frame.top(),
+        frame.x.map(0.0),
+        frame.bottom(),
+        "zero",
+    );
     let mut clipped = 0;
     for (i, (_, e, b)) in boxes.iter().enumerate() {
         let y = frame.row_y(i);
@@ -125,7 +157,13 @@ fn chart(op: &str, es: &[Entry<'_>], several_runs: bool) -> Chart {
             format::change(1.0 + b.q1),
             format::change(1.0 + b.q3)
         );
-        svg.line(frame.x.map_clamped(b.whisker_lo), y, frame.x.map_clamped(b.whisker_hi), y, "whisker");
+        svg.line(
+            frame.x.map_clamped(b.whisker_lo),
+            y,
+            frame.x.map_clamped(b.whisker_hi),
+            y,
+            "whisker",
+        );
         for w in [b.whisker_lo, b.whisker_hi] {
             let px = frame.x.map_clamped(w);
             svg.line(px, y - h / 3.0, px, y + h / 3.0, "whisker");
@@ -138,11 +176,19 @@ fn chart(op: &str, es: &[Entry<'_>], several_runs: bool) -> Chart {
             if !frame.x.contains(*o) {
                 clipped += 1;
             }
-            svg.circle(frame.x.map_clamped(*o), y, 1.8, "outlier", &format!("{} from the median", format::change(1.0 + o)));
+            svg.circle(
+                frame.x.map_clamped(*o),
+                y,
+                1.8,
+                "outlier",
+                &format!("{} from the median", format::change(1.0 + o)),
+            );
         }
     }
     if clipped > 0 {
-        notes.push(format!("{clipped} far outlier(s) drawn at the edge of the axis."));
+        notes.push(format!(
+            "{clipped} far outlier(s) drawn at the edge of the axis."
+        ));
     }
     let title = format!("{op} — sample distributions");
     Chart {
@@ -159,7 +205,12 @@ fn chart(op: &str, es: &[Entry<'_>], several_runs: bool) -> Chart {
 
 fn row_label(e: &Entry<'_>, several_runs: bool) -> String {
     let m = e.m;
-    let mut label = format!("{} · {} · {}", m.backend, m.device, format::params(&m.params));
+    let mut label = format!(
+        "{} · {} · {}",
+        m.backend,
+        m.device,
+        format::params(&m.params)
+    );
     if several_runs {
         // Which run: the random tail of its id.
         let tag = e.run.run_id.rsplit('-').next().unwrap_or(&e.run.run_id);

@@ -2,10 +2,10 @@
 //! detected change points as dashed lines labelled with the step.
 
 use super::{HEIGHT, WIDTH, tick_si};
+use crate::ReportOptions;
 use crate::format;
 use crate::model::{Chart, LegendItem};
 use crate::svg::{Anchor, Axis, Frame, Margins, Svg};
-use crate::ReportOptions;
 use tensorbench_analysis::History;
 
 /// Trend charts of the most telling ids (those with steps first, biggest step first, then the
@@ -27,13 +27,20 @@ pub fn charts(history: &[History], opts: &ReportOptions) -> (Vec<Chart>, Vec<Str
 
 /// Steps outrank everything; among equals, the larger log-range of the medians.
 fn score(h: &History) -> f64 {
-    let step = h.steps.iter().map(|s| s.ratio.ln().abs()).fold(0.0, f64::max);
-    let (lo, hi) = h
-        .points
+    let step = h
+        .steps
         .iter()
-        .fold((f64::INFINITY, 0.0f64), |(a, b), p| (a.min(p.median_ns), b.max(p.median_ns)));
+        .map(|s| s.ratio.ln().abs())
+        .fold(0.0, f64::max);
+    let (lo, hi) = h.points.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| {
+        (a.min(p.median_ns), b.max(p.median_ns))
+    });
     let range = if lo > 0.0 { (hi / lo).ln() } else { 0.0 };
-    if h.steps.is_empty() { range } else { 1e6 + step }
+    if h.steps.is_empty() {
+        range
+    } else {
+        1e6 + step
+    }
 }
 
 pub fn chart(h: &History) -> Chart {
@@ -41,14 +48,27 @@ pub fn chart(h: &History) -> Chart {
     let mut meds: Vec<f64> = h.points.iter().map(|p| p.median_ns).collect();
     meds.sort_by(f64::total_cmp);
     let (div, unit) = format::time_unit(meds[n / 2]);
-    let lo = h.points.iter().map(|p| p.ci_low_ns.min(p.median_ns)).fold(f64::INFINITY, f64::min) / div;
-    let hi = h.points.iter().map(|p| p.ci_high_ns.max(p.median_ns)).fold(0.0, f64::max) / div;
+    let lo = h
+        .points
+        .iter()
+        .map(|p| p.ci_low_ns.min(p.median_ns))
+        .fold(f64::INFINITY, f64::min)
+        / div;
+    let hi = h
+        .points
+        .iter()
+        .map(|p| p.ci_high_ns.max(p.median_ns))
+        .fold(0.0, f64::max)
+        / div;
     let y = Axis::auto(lo, hi);
     let x = Axis::linear_exact(0.5, n as f64 + 0.5).integer_ticks();
     let frame = Frame::new(
         WIDTH,
         HEIGHT,
-        Margins { top: 24.0, ..Margins::default() },
+        Margins {
+            top: 24.0,
+            ..Margins::default()
+        },
         x,
         "run (oldest → newest)",
         tick_si,
@@ -67,7 +87,11 @@ pub fn chart(h: &History) -> Chart {
             frame.top() - 6.0,
             Anchor::Middle,
             "step-label",
-            &format!("{} ({} conf.)", format::change(s.ratio), format::percent(s.confidence)),
+            &format!(
+                "{} ({} conf.)",
+                format::change(s.ratio),
+                format::percent(s.confidence)
+            ),
         );
     }
     let px: Vec<(f64, f64)> = h
@@ -78,7 +102,13 @@ pub fn chart(h: &History) -> Chart {
         .collect();
     svg.polyline(&px, "ln c0");
     for (p, (cx, cy)) in h.points.iter().zip(&px) {
-        svg.line(*cx, frame.y.map(p.ci_low_ns / div), *cx, frame.y.map(p.ci_high_ns / div), "ci c0");
+        svg.line(
+            *cx,
+            frame.y.map(p.ci_low_ns / div),
+            *cx,
+            frame.y.map(p.ci_high_ns / div),
+            "ci c0",
+        );
         let title = format!(
             "{}\n{} (95% CI {} – {})\n{}{}",
             p.run_id,
@@ -86,7 +116,9 @@ pub fn chart(h: &History) -> Chart {
             format::format_ns(p.ci_low_ns),
             format::format_ns(p.ci_high_ns),
             p.started_at,
-            p.commit.as_deref().map_or(String::new(), |c| format!(" · {}", &c[..c.len().min(12)]))
+            p.commit
+                .as_deref()
+                .map_or(String::new(), |c| format!(" · {}", &c[..c.len().min(12)]))
         );
         svg.circle(*cx, *cy, 3.0, "pt c0", &title);
     }

@@ -19,7 +19,11 @@ pub const HEIGHT: f64 = 340.0;
 
 /// Tick labels: plain below a thousand (`0.05`, `20`), with an SI prefix above (`10k`, `2G`).
 pub fn tick_si(v: f64) -> String {
-    if v.abs() >= 1000.0 { format::si(v, 3) } else { format::significant(v, 3) }
+    if v.abs() >= 1000.0 {
+        format::si(v, 3)
+    } else {
+        format::significant(v, 3)
+    }
 }
 
 /// Tick labels for byte counts (`1 kB`, `16 MB`).

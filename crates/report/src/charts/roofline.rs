@@ -37,7 +37,13 @@ struct Point<'a> {
     gflops: f64,
 }
 
-fn chart(device: &str, bw: Option<f64>, pf: Option<f64>, entries: &[Entry<'_>], suffix: &str) -> Chart {
+fn chart(
+    device: &str,
+    bw: Option<f64>,
+    pf: Option<f64>,
+    entries: &[Entry<'_>],
+    suffix: &str,
+) -> Chart {
     let (points, off_chart): (Vec<_>, Vec<_>) = entries
         .iter()
         .map(|e| {
@@ -58,7 +64,11 @@ fn chart(device: &str, bw: Option<f64>, pf: Option<f64>, entries: &[Entry<'_>], 
         (Some(b), Some(p)) => Some(p / b),
         _ => None,
     };
-    let xs = points.iter().map(|p| p.intensity).chain(ridge).chain(ridge.map(|r| r * 4.0));
+    let xs = points
+        .iter()
+        .map(|p| p.intensity)
+        .chain(ridge)
+        .chain(ridge.map(|r| r * 4.0));
     let (x_min, x_max) = min_max(xs).unwrap_or((0.01, 100.0));
     let ceiling_at = |x: f64| match (bw, pf) {
         (Some(b), Some(p)) => (b * x).min(p),
@@ -90,7 +100,13 @@ fn chart(device: &str, bw: Option<f64>, pf: Option<f64>, entries: &[Entry<'_>], 
     // point's hover title).
     let ops = group_by(points.iter(), |p| p.e.m.op.clone()).len();
     let by_op = ops < PALETTE;
-    let key = |p: &&Point<'_>| if by_op { p.e.m.op.clone() } else { facts::variant(p.e.m) };
+    let key = |p: &&Point<'_>| {
+        if by_op {
+            p.e.m.op.clone()
+        } else {
+            facts::variant(p.e.m)
+        }
+    };
     let mut groups = group_by(points.iter(), key);
     groups.sort_by_key(|(k, ps)| (std::cmp::Reverse(ps.len()), k.clone()));
     let mut legend = vec![LegendItem::new("ceiling", "measured ceilings", "line")];
@@ -102,16 +118,28 @@ fn chart(device: &str, bw: Option<f64>, pf: Option<f64>, entries: &[Entry<'_>], 
                 p.e.m.id,
                 format::gflops(p.gflops),
                 format::significant(p.intensity, 3),
-                tensorbench_analysis::roofline::place(p.e.run, p.e.m)
-                    .map_or("no roofline".into(), |r| format!("{} of roofline", format::percent(r.pct_of_peak)))
+                tensorbench_analysis::roofline::place(p.e.run, p.e.m).map_or(
+                    "no roofline".into(),
+                    |r| format!("{} of roofline", format::percent(r.pct_of_peak))
+                )
             );
-            svg.circle(frame.x.map(p.intensity), frame.y.map(p.gflops), 3.5, &format!("pt {class}"), &title);
+            svg.circle(
+                frame.x.map(p.intensity),
+                frame.y.map(p.gflops),
+                3.5,
+                &format!("pt {class}"),
+                &title,
+            );
         }
         if i < PALETTE - 1 {
             legend.push(LegendItem::new(class, name.as_str(), "marker"));
         } else if i == PALETTE - 1 {
             let what = if by_op { "ops" } else { "backends" };
-            legend.push(LegendItem::new(class, format!("{} other {what}", groups.len() - i), "marker"));
+            legend.push(LegendItem::new(
+                class,
+                format!("{} other {what}", groups.len() - i),
+                "marker",
+            ));
         }
     }
     let mut notes = Vec::new();
@@ -125,7 +153,9 @@ fn chart(device: &str, bw: Option<f64>, pf: Option<f64>, entries: &[Entry<'_>], 
         notes.push("No measurement on this device does floating-point work.".into());
     }
     if !by_op {
-        notes.push(format!("Coloured by backend ({ops} ops); hover a point for its id."));
+        notes.push(format!(
+            "Coloured by backend ({ops} ops); hover a point for its id."
+        ));
     }
     let title = format!("Roofline — {device}{suffix}");
     Chart {
@@ -156,14 +186,27 @@ fn draw_ceilings(svg: &mut Svg, f: &Frame, bw: Option<f64>, pf: Option<f64>) {
             let angle = (py1 - py0).atan2(px1 - px0).to_degrees();
             // Along the slope, short of the ridge: most points crowd the low intensities.
             let (lx, ly) = (px0 + (px1 - px0) * 0.45, py0 + (py1 - py0) * 0.45);
-            svg.text_rotated(lx, ly - 6.0, angle, Anchor::Start, "ceiling-label", &format!("memory {}", format::gbps(b)));
+            svg.text_rotated(
+                lx,
+                ly - 6.0,
+                angle,
+                Anchor::Start,
+                "ceiling-label",
+                &format!("memory {}", format::gbps(b)),
+            );
         }
     }
     if let Some(p) = pf {
         let x0 = ridge.max(x_lo);
         let py = f.y.map(p);
         svg.line(f.x.map(x0), py, f.x.map(x_hi), py, "ceiling");
-        svg.text(f.right() - 4.0, py - 6.0, Anchor::End, "ceiling-label", &format!("compute {}", format::gflops(p)));
+        svg.text(
+            f.right() - 4.0,
+            py - 6.0,
+            Anchor::End,
+            "ceiling-label",
+            &format!("compute {}", format::gflops(p)),
+        );
     }
 }
 

@@ -2,11 +2,11 @@
 //! cache mode, thread count where those vary).
 
 use super::{HEIGHT, WIDTH, group_by, tick_bytes, tick_si};
+use crate::ReportOptions;
 use crate::facts::{self, Entry, RateKind};
 use crate::format;
 use crate::model::{Chart, LegendItem, series_class};
 use crate::svg::{Axis, Frame, Margins, ScaleKind, Svg};
-use crate::ReportOptions;
 use tensorbench_core::schema::{CacheMode, Run};
 
 /// The scaling charts of all ops measured at two sizes or more, and a note on what was left out.
@@ -19,7 +19,10 @@ pub fn charts(runs: &[Run], opts: &ReportOptions) -> (Vec<Chart>, Vec<String>) {
     ops.sort_by_key(|(op, es)| (std::cmp::Reverse(es.len()), op.clone()));
     let mut notes = Vec::new();
     if ops.len() > opts.max_charts {
-        let rest: Vec<&str> = ops[opts.max_charts..].iter().map(|(op, _)| op.as_str()).collect();
+        let rest: Vec<&str> = ops[opts.max_charts..]
+            .iter()
+            .map(|(op, _)| op.as_str())
+            .collect();
         notes.push(format!(
             "{} more op(s) with size sweeps are not drawn (their numbers are in the tables): {}.",
             rest.len(),
@@ -75,18 +78,23 @@ fn chart(op: &str, es: &[Entry<'_>], opts: &ReportOptions) -> Chart {
         threads: varies(es, |e| e.m.threads),
         mode: varies(es, |e| e.m.mode),
     };
-    let mut series: Vec<(String, Vec<(f64, f64, String)>)> = group_by(es.iter(), |e| series_label(e, &vary))
+    let mut series: Vec<(String, Vec<SizePoint>)> = group_by(es.iter(), |e| series_label(e, &vary))
         .into_iter()
-        .map(|(label, g)| {
-            (label, points(&g, kind))
-        })
+        .map(|(label, g)| (label, points(&g, kind)))
         .filter(|(_, pts)| !pts.is_empty())
         .collect();
     series.sort_by_key(|(label, pts)| (std::cmp::Reverse(pts.len()), label.clone()));
     let mut notes = Vec::new();
     if series.len() > opts.max_series {
-        let rest: Vec<String> = series[opts.max_series..].iter().map(|(l, _)| l.clone()).collect();
-        notes.push(format!("Not drawn (cap of {} lines): {}.", opts.max_series, rest.join(", ")));
+        let rest: Vec<String> = series[opts.max_series..]
+            .iter()
+            .map(|(l, _)| l.clone())
+            .collect();
+        notes.push(format!(
+            "Not drawn (cap of {} lines): {}.",
+            opts.max_series,
+            rest.join(", ")
+        ));
         series.truncate(opts.max_series);
     }
     let all = series.iter().flat_map(|(_, p)| p.iter());
@@ -98,16 +106,33 @@ fn chart(op: &str, es: &[Entry<'_>], opts: &ReportOptions) -> Chart {
     let y = Axis::auto(y_min, y_max);
     let x_title = format!("bytes moved per call{}", log_note(&x));
     let y_title = format!("{}{}", kind.unit(), log_note(&y));
-    let frame = Frame::new(WIDTH, HEIGHT, Margins::default(), x, &x_title, tick_bytes, y, &y_title, tick_si);
+    let frame = Frame::new(
+        WIDTH,
+        HEIGHT,
+        Margins::default(),
+        x,
+        &x_title,
+        tick_bytes,
+        y,
+        &y_title,
+        tick_si,
+    );
     let mut svg = Svg::new(WIDTH, HEIGHT);
     frame.draw(&mut svg);
     let mut legend = Vec::new();
     for (i, (label, pts)) in series.iter().enumerate() {
         let class = series_class(i);
-        let px: Vec<(f64, f64)> = pts.iter().map(|(x, y, _)| (frame.x.map(*x), frame.y.map(*y))).collect();
+        let px: Vec<(f64, f64)> = pts
+            .iter()
+            .map(|(x, y, _)| (frame.x.map(*x), frame.y.map(*y)))
+            .collect();
         svg.polyline(&px, &format!("ln {class}"));
         for ((x, y, id), (cx, cy)) in pts.iter().zip(&px) {
-            let title = format!("{id}\n{} at {} per call (median of the ids above)", rate_text(kind, *y), format::bytes(*x));
+            let title = format!(
+                "{id}\n{} at {} per call (median of the ids above)",
+                rate_text(kind, *y),
+                format::bytes(*x)
+            );
             svg.circle(*cx, *cy, 3.0, &format!("pt {class}"), &title);
         }
         legend.push(LegendItem::new(class, label.as_str(), "line"));
@@ -121,11 +146,14 @@ fn chart(op: &str, es: &[Entry<'_>], opts: &ReportOptions) -> Chart {
     }
 }
 
+/// Bytes per call, rate, and the ids measured there (one per line).
+type SizePoint = (f64, f64, String);
+
 /// One point per size: the median rate of the measurements at that size (repeated runs, or
 /// parameter points that move the same bytes), with their ids.
-fn points(es: &[&Entry<'_>], kind: RateKind) -> Vec<(f64, f64, String)> {
+fn points(es: &[&Entry<'_>], kind: RateKind) -> Vec<SizePoint> {
     let sized = es.iter().filter(|e| e.m.bytes > 0.0);
-    let mut pts: Vec<(f64, f64, String)> = group_by(sized, |e| e.m.bytes.to_bits())
+    let mut pts: Vec<SizePoint> = group_by(sized, |e| e.m.bytes.to_bits())
         .into_iter()
         .filter_map(|(bits, g)| {
             let mut rates: Vec<(f64, &str)> = g

@@ -2,11 +2,11 @@
 //! run, or across runs made with different `--threads`).
 
 use super::{HEIGHT, WIDTH, group_by, tick_si};
+use crate::ReportOptions;
 use crate::facts::{self, Entry};
 use crate::format;
 use crate::model::{Chart, LegendItem, series_class};
 use crate::svg::{Axis, Frame, Margins, Svg};
-use crate::ReportOptions;
 use tensorbench_core::schema::Run;
 
 /// One workload measured at several thread counts: (threads, median ns, id), by threads.
@@ -38,8 +38,15 @@ pub fn charts(runs: &[Run], opts: &ReportOptions) -> (Vec<Chart>, Vec<String>) {
     by_op.sort_by_key(|(op, s)| (std::cmp::Reverse(s.len()), op.clone()));
     let mut notes = Vec::new();
     if by_op.len() > opts.max_charts {
-        let rest: Vec<&str> = by_op[opts.max_charts..].iter().map(|(op, _)| op.as_str()).collect();
-        notes.push(format!("{} more op(s) not drawn: {}.", rest.len(), rest.join(", ")));
+        let rest: Vec<&str> = by_op[opts.max_charts..]
+            .iter()
+            .map(|(op, _)| op.as_str())
+            .collect();
+        notes.push(format!(
+            "{} more op(s) not drawn: {}.",
+            rest.len(),
+            rest.join(", ")
+        ));
         by_op.truncate(opts.max_charts);
     }
     let charts = by_op
@@ -89,7 +96,13 @@ fn chart(op: &str, mut sweeps: Vec<Sweep>, opts: &ReportOptions) -> Chart {
             let base = s.points[0].1;
             s.points
                 .iter()
-                .map(|(t, med, id)| (*t as f64, base / med, format!("{id}\n{t} threads: {}", format::format_ns(*med))))
+                .map(|(t, med, id)| {
+                    (
+                        *t as f64,
+                        base / med,
+                        format!("{id}\n{t} threads: {}", format::format_ns(*med)),
+                    )
+                })
                 .collect()
         })
         .collect();
@@ -115,7 +128,11 @@ fn chart(op: &str, mut sweeps: Vec<Sweep>, opts: &ReportOptions) -> Chart {
         "threads",
         tick_si,
         y,
-        &format!("speed-up over {} thread{} (×)", t_min, if t_min == 1.0 { "" } else { "s" }),
+        &format!(
+            "speed-up over {} thread{} (×)",
+            t_min,
+            if t_min == 1.0 { "" } else { "s" }
+        ),
         tick_si,
     );
     let mut svg = Svg::new(WIDTH, HEIGHT);
@@ -130,10 +147,19 @@ fn chart(op: &str, mut sweeps: Vec<Sweep>, opts: &ReportOptions) -> Chart {
     let mut legend = vec![LegendItem::new("ideal", "ideal (linear) speed-up", "dash")];
     for (i, (s, pts)) in sweeps.iter().zip(&speedups).enumerate() {
         let class = series_class(i);
-        let px: Vec<(f64, f64)> = pts.iter().map(|(t, v, _)| (frame.x.map(*t), frame.y.map(*v))).collect();
+        let px: Vec<(f64, f64)> = pts
+            .iter()
+            .map(|(t, v, _)| (frame.x.map(*t), frame.y.map(*v)))
+            .collect();
         svg.polyline(&px, &format!("ln {class}"));
         for ((_, v, title), (cx, cy)) in pts.iter().zip(&px) {
-            svg.circle(*cx, *cy, 3.0, &format!("pt {class}"), &format!("{title} (×{})", format::significant(*v, 3)));
+            svg.circle(
+                *cx,
+                *cy,
+                3.0,
+                &format!("pt {class}"),
+                &format!("{title} (×{})", format::significant(*v, 3)),
+            );
         }
         legend.push(LegendItem::new(class, s.label.as_str(), "line"));
     }

@@ -1,9 +1,9 @@
 //! History across run files: trend charts and the table of every detected change point.
 
+use crate::ReportOptions;
 use crate::charts;
 use crate::format;
 use crate::model::{Cell, Chart, Table, num_key, text_key};
-use crate::ReportOptions;
 use serde::Serialize;
 use tensorbench_analysis::History;
 
@@ -18,7 +18,10 @@ pub struct HistoryView {
 
 pub fn view(history: &[History], opts: &ReportOptions) -> HistoryView {
     let (charts, notes) = charts::history::charts(history, opts);
-    let mut runs: Vec<&str> = history.iter().flat_map(|h| h.points.iter().map(|p| p.run_id.as_str())).collect();
+    let mut runs: Vec<&str> = history
+        .iter()
+        .flat_map(|h| h.points.iter().map(|p| p.run_id.as_str()))
+        .collect();
     runs.sort_unstable();
     runs.dedup();
     HistoryView {
@@ -36,15 +39,27 @@ fn steps_table(history: &[History]) -> Table {
         &[
             ("id", false, None),
             ("from run", false, Some("the first run at the new level")),
-            ("before", true, Some("median of the segment before the step")),
+            (
+                "before",
+                true,
+                Some("median of the segment before the step"),
+            ),
             ("after", true, Some("median of the segment after the step")),
             ("change", true, None),
-            ("confidence", true, Some("1 − p of the test between the two segments")),
+            (
+                "confidence",
+                true,
+                Some("1 − p of the test between the two segments"),
+            ),
         ],
     );
     for h in history {
         for s in &h.steps {
-            let class = if s.ratio > 1.0 { "v-slower" } else { "v-faster" };
+            let class = if s.ratio > 1.0 {
+                "v-slower"
+            } else {
+                "v-faster"
+            };
             t.push(
                 vec![
                     Cell::text(&h.id),

@@ -23,13 +23,43 @@ const COLUMNS: [(&str, bool, Option<&str>); 13] = [
     ("dtype", false, None),
     ("params", false, None),
     ("threads", true, None),
-    ("median", true, Some("median time of one call; ⚠ = the CI target was not reached")),
-    ("95% CI", true, Some("half-width of the 95% confidence interval of the median, relative")),
-    ("GFLOP/s", true, Some("floating-point operations per second at the median time")),
-    ("GB/s", true, Some("minimal bytes moved per second at the median time")),
-    ("% roofline", true, Some("achieved rate over the attainable rate at this arithmetic intensity, from the ceilings measured in the same run")),
-    ("bound", false, Some("memory: left of the ridge point; compute: right of it")),
-    ("validation", true, Some("largest relative error against the f64 reference (✓ within tolerance)")),
+    (
+        "median",
+        true,
+        Some("median time of one call; ⚠ = the CI target was not reached"),
+    ),
+    (
+        "95% CI",
+        true,
+        Some("half-width of the 95% confidence interval of the median, relative"),
+    ),
+    (
+        "GFLOP/s",
+        true,
+        Some("floating-point operations per second at the median time"),
+    ),
+    (
+        "GB/s",
+        true,
+        Some("minimal bytes moved per second at the median time"),
+    ),
+    (
+        "% roofline",
+        true,
+        Some(
+            "achieved rate over the attainable rate at this arithmetic intensity, from the ceilings measured in the same run",
+        ),
+    ),
+    (
+        "bound",
+        false,
+        Some("memory: left of the ridge point; compute: right of it"),
+    ),
+    (
+        "validation",
+        true,
+        Some("largest relative error against the f64 reference (✓ within tolerance)"),
+    ),
 ];
 
 /// One table per (run, suite), in the order the suites first appear.
@@ -44,7 +74,11 @@ pub fn suite_tables(runs: &[Run]) -> Vec<SuiteTable> {
             }
         }
         for s in suites {
-            let ms: Vec<&Measurement> = run.measurements.iter().filter(|m| facts::suite(m) == s).collect();
+            let ms: Vec<&Measurement> = run
+                .measurements
+                .iter()
+                .filter(|m| facts::suite(m) == s)
+                .collect();
             let mut table = Table::new(format!("suite-{ri}-{}", out.len()), &COLUMNS);
             for m in ms.iter().filter(|m| facts::is_timed(m)) {
                 let (cells, keys) = row(run, m);
@@ -85,10 +119,16 @@ fn row(run: &Run, m: &Measurement) -> (Vec<Cell>, Vec<serde_json::Value>) {
         )),
         None => Cell::text("–"),
     };
-    let ci_rel = stats.map(|s| (s.ci_high_ns - s.median_ns).max(s.median_ns - s.ci_low_ns) / s.median_ns);
+    let ci_rel =
+        stats.map(|s| (s.ci_high_ns - s.median_ns).max(s.median_ns - s.ci_low_ns) / s.median_ns);
     let ci_cell = match stats {
-        Some(s) => Cell::text(format!("±{}", format::percent(ci_rel.unwrap_or(0.0))))
-            .with_title(format!("{} – {}", format::format_ns(s.ci_low_ns), format::format_ns(s.ci_high_ns))),
+        Some(s) => {
+            Cell::text(format!("±{}", format::percent(ci_rel.unwrap_or(0.0)))).with_title(format!(
+                "{} – {}",
+                format::format_ns(s.ci_low_ns),
+                format::format_ns(s.ci_high_ns)
+            ))
+        }
         None => Cell::text("–"),
     };
     let gflops = facts::rate(m, RateKind::Gflops).filter(|_| m.flops > 0.0);
@@ -107,8 +147,14 @@ fn row(run: &Run, m: &Measurement) -> (Vec<Cell>, Vec<serde_json::Value>) {
         ci_cell,
         Cell::text(gflops.map_or("–".into(), |v| format::significant(v, 3))),
         Cell::text(gbps.map_or("–".into(), |v| format::significant(v, 3))),
-        Cell::text(roof.as_ref().map_or("–".into(), |r| format::percent(r.pct_of_peak)))
-            .with_title(roof.as_ref().map_or(String::new(), |r| format!("against {}", r.ceiling))),
+        Cell::text(
+            roof.as_ref()
+                .map_or("–".into(), |r| format::percent(r.pct_of_peak)),
+        )
+        .with_title(
+            roof.as_ref()
+                .map_or(String::new(), |r| format!("against {}", r.ceiling)),
+        ),
         Cell::text(roof.as_ref().map_or("–", |r| match r.bound {
             Bound::Memory => "memory",
             Bound::Compute => "compute",
@@ -155,7 +201,11 @@ fn validation_cell(m: &Measurement) -> (Cell, serde_json::Value) {
 
 /// A small number in scientific notation (`3.3e-8`), zero as `0`.
 fn sci(v: f64) -> String {
-    if v == 0.0 { "0".into() } else { format!("{v:.1e}") }
+    if v == 0.0 {
+        "0".into()
+    } else {
+        format!("{v:.1e}")
+    }
 }
 
 /// Every measurement that was not timed, with its reason: skipped, failed and invalid ones.
@@ -169,7 +219,10 @@ pub fn not_measured(runs: &[Run]) -> Table {
             ("reason", false, None),
         ],
     );
-    for e in facts::entries(runs).into_iter().filter(|e| !facts::is_timed(e.m)) {
+    for e in facts::entries(runs)
+        .into_iter()
+        .filter(|e| !facts::is_timed(e.m))
+    {
         let m = e.m;
         let (status, class) = match m.status {
             Status::Ok => ("ok (no statistics)", "ok"),
@@ -185,7 +238,12 @@ pub fn not_measured(runs: &[Run]) -> Table {
                 Cell::text(&e.run.run_id),
                 Cell::text(&reason),
             ],
-            vec![text_key(status), text_key(&m.id), text_key(&e.run.run_id), text_key(&reason)],
+            vec![
+                text_key(status),
+                text_key(&m.id),
+                text_key(&e.run.run_id),
+                text_key(&reason),
+            ],
             Some(&format!("row-{class}")),
         );
     }
@@ -194,7 +252,10 @@ pub fn not_measured(runs: &[Run]) -> Table {
 
 /// Why a measurement was not timed, in its own words, plus the validation result when invalid.
 fn reason(m: &Measurement) -> String {
-    let stated = m.reason.clone().unwrap_or_else(|| "no reason recorded".into());
+    let stated = m
+        .reason
+        .clone()
+        .unwrap_or_else(|| "no reason recorded".into());
     match (&m.validation, m.status) {
         (Some(v), Status::Invalid) => format!(
             "{stated} (max relative error {} > tolerance {} against {})",

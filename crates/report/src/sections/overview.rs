@@ -72,8 +72,14 @@ fn run_facts(run: &Run) -> Vec<Fact> {
         (Some(c), dirty, branch) => format!(
             "{}{}{}",
             &c[..c.len().min(12)],
-            if dirty == Some(true) { " + uncommitted changes" } else { "" },
-            branch.as_ref().map_or(String::new(), |b| format!(" on {b}"))
+            if dirty == Some(true) {
+                " + uncommitted changes"
+            } else {
+                ""
+            },
+            branch
+                .as_ref()
+                .map_or(String::new(), |b| format!(" on {b}"))
         ),
     };
     vec![
@@ -90,11 +96,15 @@ fn run_facts(run: &Run) -> Vec<Fact> {
 
 fn machine_facts(m: &Machine) -> Vec<Fact> {
     let unknown = || "unknown".to_string();
-    let caches = [("L1d", m.caches.l1d), ("L2", m.caches.l2), ("L3", m.caches.l3)]
-        .iter()
-        .filter_map(|(n, v)| v.map(|b| format!("{n} {}", format::bytes_binary(b))))
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let caches = [
+        ("L1d", m.caches.l1d),
+        ("L2", m.caches.l2),
+        ("L3", m.caches.l3),
+    ]
+    .iter()
+    .filter_map(|(n, v)| v.map(|b| format!("{n} {}", format::bytes_binary(b))))
+    .collect::<Vec<_>>()
+    .join(" · ");
     let mut facts = vec![
         fact("host", m.hostname.clone().unwrap_or_else(unknown)),
         fact("CPU", m.cpu_model.clone().unwrap_or_else(unknown)),
@@ -108,8 +118,18 @@ fn machine_facts(m: &Machine) -> Vec<Fact> {
             ),
         ),
         fact("caches", if caches.is_empty() { unknown() } else { caches }),
-        fact("features", if m.features.is_empty() { "–".into() } else { m.features.join(" ") }),
-        fact("memory", m.memory_bytes.map_or_else(unknown, format::bytes_binary)),
+        fact(
+            "features",
+            if m.features.is_empty() {
+                "–".into()
+            } else {
+                m.features.join(" ")
+            },
+        ),
+        fact(
+            "memory",
+            m.memory_bytes.map_or_else(unknown, format::bytes_binary),
+        ),
         fact("OS", m.os.clone().unwrap_or_else(unknown)),
         fact("kernel", m.kernel.clone().unwrap_or_else(unknown)),
         fact("rustc", m.rustc.clone().unwrap_or_else(unknown)),
@@ -120,7 +140,10 @@ fn machine_facts(m: &Machine) -> Vec<Fact> {
         ),
     ];
     for g in &m.gpus {
-        let driver = g.driver.as_deref().map_or(String::new(), |d| format!(", driver {d}"));
+        let driver = g
+            .driver
+            .as_deref()
+            .map_or(String::new(), |d| format!(", driver {d}"));
         facts.push(fact("GPU", format!("{} ({}{driver})", g.name, g.backend)));
     }
     facts
@@ -174,12 +197,20 @@ fn warnings(run: &Run) -> Vec<String> {
         w.push("This run did not finish: it holds only the measurements that completed.".into());
     }
     if run.git.dirty == Some(true) {
-        w.push("Built from a tree with uncommitted changes: the commit alone does not reproduce it.".into());
+        w.push(
+            "Built from a tree with uncommitted changes: the commit alone does not reproduce it."
+                .into(),
+        );
     }
     if run.build_profile == "debug" {
         w.push("Built in debug mode: timings do not reflect optimised code.".into());
     }
-    if let Some(g) = run.machine.governor.as_deref().filter(|g| *g != "performance") {
+    if let Some(g) = run
+        .machine
+        .governor
+        .as_deref()
+        .filter(|g| *g != "performance")
+    {
         w.push(format!(
             "CPU frequency governor is `{g}`, not `performance`: clocks may change during the run (see Troubleshooting)."
         ));
@@ -201,7 +232,10 @@ fn warnings(run: &Run) -> Vec<String> {
         ));
     }
     if run.peaks.is_empty() {
-        w.push("No roofline probes ran: % of roofline and the roofline chart are not available.".into());
+        w.push(
+            "No roofline probes ran: % of roofline and the roofline chart are not available."
+                .into(),
+        );
     }
     w
 }

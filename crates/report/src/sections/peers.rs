@@ -57,7 +57,11 @@ fn variants(es: &[Entry<'_>]) -> Vec<Variant> {
     let threads_vary = es.iter().any(|e| e.m.threads != es[0].m.threads);
     let label = |e: &&Entry<'_>| {
         let v = facts::variant(e.m);
-        if threads_vary { format!("{v} · {}T", e.m.threads) } else { v }
+        if threads_vary {
+            format!("{v} · {}T", e.m.threads)
+        } else {
+            v
+        }
     };
     let mut out: Vec<Variant> = group_by(es.iter(), label)
         .into_iter()
@@ -92,13 +96,20 @@ pub fn table(groups: &[PeerGroup]) -> Table {
             ("params", false, None),
             ("fastest", false, None),
             ("median", true, None),
-            ("slowest / fastest", true, Some("how many times slower the slowest variant is")),
+            (
+                "slowest / fastest",
+                true,
+                Some("how many times slower the slowest variant is"),
+            ),
             ("all variants (time relative to the fastest)", false, None),
         ],
     );
     for g in groups {
         let best = &g.variants[0];
-        let worst = g.variants.last().map_or(1.0, |w| w.median_ns / best.median_ns);
+        let worst = g
+            .variants
+            .last()
+            .map_or(1.0, |w| w.median_ns / best.median_ns);
         let all = g
             .variants
             .iter()

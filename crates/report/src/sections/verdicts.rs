@@ -66,8 +66,16 @@ fn table(cmp: &Comparison, index: usize) -> Table {
             ("baseline", true, Some("median time in the baseline")),
             ("new", true, Some("median time in this run")),
             ("change", true, Some("new median / baseline median − 1")),
-            ("95% CI", true, Some("bootstrap confidence interval of the change")),
-            ("q (BH)", true, Some("p-value adjusted by Benjamini–Hochberg over the suite")),
+            (
+                "95% CI",
+                true,
+                Some("bootstrap confidence interval of the change"),
+            ),
+            (
+                "q (BH)",
+                true,
+                Some("p-value adjusted by Benjamini–Hochberg over the suite"),
+            ),
             ("threshold", true, Some("changes within ± this are noise")),
             ("note", false, None),
         ],
@@ -75,14 +83,22 @@ fn table(cmp: &Comparison, index: usize) -> Table {
     // Display order: what needs attention first (Comparison::ordered).
     for (rank, i) in cmp.ordered().into_iter().enumerate() {
         let verdict = match i.severity {
-            Some(s) => format!("{} ({})", verdict_label(i.verdict), format!("{s:?}").to_lowercase()),
+            Some(s) => format!(
+                "{} ({})",
+                verdict_label(i.verdict),
+                format!("{s:?}").to_lowercase()
+            ),
             None => verdict_label(i.verdict).to_string(),
         };
-        let ci = i
-            .ratio_ci
-            .map_or("–".into(), |(lo, hi)| format!("{} to {}", format::change(lo), format::change(hi)));
+        let ci = i.ratio_ci.map_or("–".into(), |(lo, hi)| {
+            format!("{} to {}", format::change(lo), format::change(hi))
+        });
         let q = i.p_adjusted.map_or("–".into(), |p| {
-            if p < 1e-4 { format!("{p:.1e}") } else { format!("{p:.4}") }
+            if p < 1e-4 {
+                format!("{p:.1e}")
+            } else {
+                format!("{p:.4}")
+            }
         });
         let class = verdict_class(i.verdict);
         t.push(

@@ -98,14 +98,22 @@ impl Frame {
         let margins = Margins::default();
         let shown: Vec<(String, String)> = rows
             .iter()
-            .map(|r| (crate::format::truncate_middle(r, ROW_LABEL_CHARS), r.clone()))
+            .map(|r| {
+                (
+                    crate::format::truncate_middle(r, ROW_LABEL_CHARS),
+                    r.clone(),
+                )
+            })
             .collect();
         let label_w = shown.iter().map(|(s, _)| text_width(s)).fold(0.0, f64::max);
         let left = label_w + 16.0;
         let height = margins.top + ROW_HEIGHT * rows.len().max(1) as f64 + margins.bottom;
-        let y = Axis::linear_exact(0.0, rows.len().max(1) as f64).with_range(margins.top, height - margins.bottom);
+        let y = Axis::linear_exact(0.0, rows.len().max(1) as f64)
+            .with_range(margins.top, height - margins.bottom);
         let x = x.with_range(left, width - margins.right);
-        let x_ticks = pick_ticks(&x, x_fmt, |a, b| (text_width(a) + text_width(b)) / 2.0 + X_LABEL_GAP);
+        let x_ticks = pick_ticks(&x, x_fmt, |a, b| {
+            (text_width(a) + text_width(b)) / 2.0 + X_LABEL_GAP
+        });
         Self {
             x,
             y,
@@ -160,7 +168,13 @@ impl Frame {
         for (i, (shown, full)) in self.rows.iter().enumerate() {
             let y = self.row_y(i);
             if i % 2 == 1 {
-                svg.rect(self.left(), y - ROW_HEIGHT / 2.0, self.right() - self.left(), ROW_HEIGHT, "band");
+                svg.rect(
+                    self.left(),
+                    y - ROW_HEIGHT / 2.0,
+                    self.right() - self.left(),
+                    ROW_HEIGHT,
+                    "band",
+                );
             }
             svg.text_titled(self.left() - 6.0, y + 4.0, Anchor::End, "tick", shown, full);
         }
@@ -179,21 +193,31 @@ impl Frame {
             &self.x_title,
         );
         if !self.y_title.is_empty() {
-            svg.text_vertical(14.0, (self.top() + self.bottom()) / 2.0, "title", &self.y_title);
+            svg.text_vertical(
+                14.0,
+                (self.top() + self.bottom()) / 2.0,
+                "title",
+                &self.y_title,
+            );
         }
         svg.end_group();
     }
 }
 
 /// The densest tick set whose neighbouring labels keep at least `spacing(a, b)` px apart.
-fn pick_ticks(axis: &Axis, fmt: TickFormat, spacing: impl Fn(&str, &str) -> f64) -> Vec<(f64, String)> {
+fn pick_ticks(
+    axis: &Axis,
+    fmt: TickFormat,
+    spacing: impl Fn(&str, &str) -> f64,
+) -> Vec<(f64, String)> {
     let sets = axis.tick_sets();
-    let labelled = |set: &Vec<f64>| -> Vec<(f64, String)> { set.iter().map(|v| (*v, fmt(*v))).collect() };
+    let labelled =
+        |set: &Vec<f64>| -> Vec<(f64, String)> { set.iter().map(|v| (*v, fmt(*v))).collect() };
     for set in &sets {
         let ticks = labelled(set);
-        let fits = ticks.windows(2).all(|w| {
-            (axis.map(w[1].0) - axis.map(w[0].0)).abs() >= spacing(&w[0].1, &w[1].1)
-        });
+        let fits = ticks
+            .windows(2)
+            .all(|w| (axis.map(w[1].0) - axis.map(w[0].0)).abs() >= spacing(&w[0].1, &w[1].1));
         if fits {
             return ticks;
         }
@@ -231,7 +255,10 @@ mod tests {
             );
             for w in f.x_ticks().windows(2) {
                 let gap = f.x.map(w[1].0) - f.x.map(w[0].0);
-                assert!(gap >= (text_width(&w[0].1) + text_width(&w[1].1)) / 2.0, "{width}: {w:?}");
+                assert!(
+                    gap >= (text_width(&w[0].1) + text_width(&w[1].1)) / 2.0,
+                    "{width}: {w:?}"
+                );
             }
             assert!(f.x_ticks().len() >= 2);
         }

@@ -135,7 +135,15 @@ impl Svg {
     }
 
     /// Text with a hover title holding the full string (for labels cut to fit).
-    pub fn text_titled(&mut self, x: f64, y: f64, anchor: Anchor, class: &str, text: &str, title: &str) {
+    pub fn text_titled(
+        &mut self,
+        x: f64,
+        y: f64,
+        anchor: Anchor,
+        class: &str,
+        text: &str,
+        title: &str,
+    ) {
         let _ = write!(
             self.body,
             r#"<text x="{}" y="{}" text-anchor="{}" class="{class}"><title>{}</title>{}</text>"#,
@@ -148,7 +156,15 @@ impl Svg {
     }
 
     /// Text rotated by `degrees` (clockwise, SVG convention) about its anchor point.
-    pub fn text_rotated(&mut self, x: f64, y: f64, degrees: f64, anchor: Anchor, class: &str, text: &str) {
+    pub fn text_rotated(
+        &mut self,
+        x: f64,
+        y: f64,
+        degrees: f64,
+        anchor: Anchor,
+        class: &str,
+        text: &str,
+    ) {
         let _ = write!(
             self.body,
             r#"<text transform="translate({},{}) rotate({})" text-anchor="{}" class="{class}">{}</text>"#,
@@ -205,10 +221,18 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         let mut svg = Svg::new(10.0, 10.0);
-        svg.text(0.0, 0.0, Anchor::Start, "t", "<script>alert('x')</script> & \"q\"");
+        svg.text(
+            0.0,
+            0.0,
+            Anchor::Start,
+            "t",
+            "<script>alert('x')</script> & \"q\"",
+        );
         let out = svg.finish("a<b");
         assert!(!out.contains("<script>"));
-        assert!(out.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"));
+        assert!(
+            out.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;")
+        );
         assert!(out.contains(r#"aria-label="a&lt;b""#));
     }
 

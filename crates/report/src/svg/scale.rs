@@ -100,7 +100,10 @@ impl Axis {
 
     /// The same axis with ticks at whole numbers only.
     pub fn integer_ticks(self) -> Self {
-        Self { integer: true, ..self }
+        Self {
+            integer: true,
+            ..self
+        }
     }
 
     /// The same axis drawn from pixel `p0` (at `lo`) to `p1` (at `hi`).
@@ -111,7 +114,9 @@ impl Axis {
     fn t(&self, v: f64) -> f64 {
         match self.kind {
             ScaleKind::Linear => (v - self.lo) / (self.hi - self.lo),
-            ScaleKind::Log => (v.max(f64::MIN_POSITIVE).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln()),
+            ScaleKind::Log => {
+                (v.max(f64::MIN_POSITIVE).ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln())
+            }
         }
     }
 
@@ -132,15 +137,25 @@ impl Axis {
     /// Candidate tick sets inside the domain, densest first.
     pub fn tick_sets(&self) -> Vec<Vec<f64>> {
         match self.kind {
-            ScaleKind::Linear => linear_tick_sets(self.lo, self.hi, if self.integer { 1.0 } else { 0.0 }),
+            ScaleKind::Linear => {
+                linear_tick_sets(self.lo, self.hi, if self.integer { 1.0 } else { 0.0 })
+            }
             ScaleKind::Log => log_tick_sets(self.lo, self.hi),
         }
     }
 }
 
 fn positive_span(min: f64, max: f64) -> (f64, f64) {
-    let min = if min > 0.0 && min.is_finite() { min } else { 1.0 };
-    let max = if max.is_finite() && max > min { max } else { min * 10.0 };
+    let min = if min > 0.0 && min.is_finite() {
+        min
+    } else {
+        1.0
+    };
+    let max = if max.is_finite() && max > min {
+        max
+    } else {
+        min * 10.0
+    };
     (min, max)
 }
 
@@ -236,7 +251,10 @@ mod tests {
         let a = Axis::log_exact(1.0, 1e6);
         let sets = a.tick_sets();
         assert!(sets[0].contains(&2.0) && sets[0].contains(&5e5));
-        assert!(sets.iter().any(|s| s == &vec![1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6]));
+        assert!(
+            sets.iter()
+                .any(|s| s == &vec![1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6])
+        );
         let sparse = sets.last().unwrap();
         assert!(sparse.len() < 7);
     }

@@ -20,10 +20,15 @@ pub fn find() -> Option<PathBuf> {
         return Some(PathBuf::from(p));
     }
     let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-        .find(|p| p.is_file())
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+    .find(|p| p.is_file())
 }
 
 /// What happened while a page loaded.
@@ -82,29 +87,54 @@ impl Browser {
                 return Err(e);
             }
         };
-        let (ws, _) = tungstenite::connect(ws_url.as_str()).map_err(|e| format!("devtools connect: {e}"))?;
+        let (ws, _) =
+            tungstenite::connect(ws_url.as_str()).map_err(|e| format!("devtools connect: {e}"))?;
         if let MaybeTlsStream::Plain(s) = ws.get_ref() {
-            s.set_read_timeout(Some(TIMEOUT)).map_err(|e| e.to_string())?;
+            s.set_read_timeout(Some(TIMEOUT))
+                .map_err(|e| e.to_string())?;
         }
-        let mut b = Self { child, ws, session: String::new(), next_id: 0, events: Vec::new(), _profile: profile };
+        let mut b = Self {
+            child,
+            ws,
+            session: String::new(),
+            next_id: 0,
+            events: Vec::new(),
+            _profile: profile,
+        };
         let target = b.call_browser("Target.createTarget", json!({ "url": "about:blank" }))?;
-        let target_id = target["targetId"].as_str().ok_or("no targetId")?.to_string();
-        let attached = b.call_browser("Target.attachToTarget", json!({ "targetId": target_id, "flatten": true }))?;
-        b.session = attached["sessionId"].as_str().ok_or("no sessionId")?.to_string();
+        let target_id = target["targetId"]
+            .as_str()
+            .ok_or("no targetId")?
+            .to_string();
+        let attached = b.call_browser(
+            "Target.attachToTarget",
+            json!({ "targetId": target_id, "flatten": true }),
+        )?;
+        b.session = attached["sessionId"]
+            .as_str()
+            .ok_or("no sessionId")?
+            .to_string();
         for domain in ["Page", "Runtime", "Log", "Network"] {
             b.call(&format!("{domain}.enable"), json!({}))?;
         }
         Ok(b)
     }
 
-    fn send(&mut self, method: &str, params: Value, session: Option<&str>) -> Result<Value, String> {
+    fn send(
+        &mut self,
+        method: &str,
+        params: Value,
+        session: Option<&str>,
+    ) -> Result<Value, String> {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({ "id": id, "method": method, "params": params });
         if let Some(s) = session {
             msg["sessionId"] = json!(s);
         }
-        self.ws.send(Message::Text(msg.to_string().into())).map_err(|e| e.to_string())?;
+        self.ws
+            .send(Message::Text(msg.to_string().into()))
+            .map_err(|e| e.to_string())?;
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let v = self.read(deadline)?;
@@ -126,7 +156,9 @@ impl Browser {
                 return Err("devtools: timed out".into());
             }
             match self.ws.read().map_err(|e| format!("devtools read: {e}"))? {
-                Message::Text(t) => return serde_json::from_str(t.as_str()).map_err(|e| e.to_string()),
+                Message::Text(t) => {
+                    return serde_json::from_str(t.as_str()).map_err(|e| e.to_string());
+                }
                 Message::Close(_) => return Err("devtools closed the connection".into()),
                 _ => {}
             }
@@ -150,7 +182,10 @@ impl Browser {
             json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
         )?;
         let scheme = if dark { "dark" } else { "light" };
-        self.call("Emulation.setEmulatedMedia", json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }))?;
+        self.call(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )?;
         Ok(())
     }
 
@@ -160,7 +195,11 @@ impl Browser {
         self.events.clear();
         self.call("Page.navigate", json!({ "url": url }))?;
         let deadline = Instant::now() + TIMEOUT;
-        while !self.events.iter().any(|e| e["method"] == "Page.loadEventFired") {
+        while !self
+            .events
+            .iter()
+            .any(|e| e["method"] == "Page.loadEventFired")
+        {
             let v = self.read(deadline)?;
             if v.get("method").is_some() {
                 self.events.push(v);
@@ -177,15 +216,21 @@ impl Browser {
         for e in &self.events {
             let p = &e["params"];
             match e["method"].as_str() {
-                Some("Runtime.consoleAPICalled") if p["type"] == "error" || p["type"] == "assert" => {
-                    log.errors.push(format!("console.{}: {}", p["type"], p["args"]));
+                Some("Runtime.consoleAPICalled")
+                    if p["type"] == "error" || p["type"] == "assert" =>
+                {
+                    log.errors
+                        .push(format!("console.{}: {}", p["type"], p["args"]));
                 }
-                Some("Runtime.exceptionThrown") => log.errors.push(format!("exception: {}", p["exceptionDetails"])),
+                Some("Runtime.exceptionThrown") => log
+                    .errors
+                    .push(format!("exception: {}", p["exceptionDetails"])),
                 Some("Log.entryAdded") if p["entry"]["level"] == "error" => {
                     log.errors.push(format!("log: {}", p["entry"]["text"]));
                 }
                 Some("Network.requestWillBeSent") => {
-                    log.requests.push(p["request"]["url"].as_str().unwrap_or_default().to_string());
+                    log.requests
+                        .push(p["request"]["url"].as_str().unwrap_or_default().to_string());
                 }
                 _ => {}
             }
@@ -195,7 +240,10 @@ impl Browser {
 
     /// Evaluates `expr` in the page (awaiting promises) and returns its value.
     pub fn eval(&mut self, expr: &str) -> Result<Value, String> {
-        let r = self.call("Runtime.evaluate", json!({ "expression": expr, "returnByValue": true, "awaitPromise": true }))?;
+        let r = self.call(
+            "Runtime.evaluate",
+            json!({ "expression": expr, "returnByValue": true, "awaitPromise": true }),
+        )?;
         if let Some(ex) = r.get("exceptionDetails") {
             return Err(format!("evaluating {expr}: {ex}"));
         }

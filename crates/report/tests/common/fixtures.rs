@@ -6,7 +6,9 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
-use tensorbench_analysis::{ChangePoint, Comparison, History, IdComparison, Severity, TrendPoint, Verdict};
+use tensorbench_analysis::{
+    ChangePoint, Comparison, History, IdComparison, Severity, TrendPoint, Verdict,
+};
 use tensorbench_core::clock::ClockSource;
 use tensorbench_core::schema::*;
 
@@ -24,7 +26,13 @@ const OPS: [(&str, f64, f64); 8] = [
     ("copy", 0.0, 8.0),
     ("gemm", 0.0, 0.0),
 ];
-const BACKENDS: [(&str, f64); 5] = [("scalar", 0.08), ("simd", 0.6), ("rayon", 0.9), ("numpy", 0.4), ("torch", 0.7)];
+const BACKENDS: [(&str, f64); 5] = [
+    ("scalar", 0.08),
+    ("simd", 0.6),
+    ("rayon", 0.9),
+    ("numpy", 0.4),
+    ("torch", 0.7),
+];
 
 fn machine() -> Machine {
     Machine {
@@ -33,7 +41,11 @@ fn machine() -> Machine {
         arch: "x86_64".into(),
         physical_cores: Some(8),
         logical_cores: 16,
-        caches: Caches { l1d: Some(49152), l2: Some(2 << 20), l3: Some(32 << 20) },
+        caches: Caches {
+            l1d: Some(49152),
+            l2: Some(2 << 20),
+            l3: Some(32 << 20),
+        },
         features: vec!["avx2".into(), "fma".into(), "avx512f".into()],
         memory_bytes: Some(64 << 30),
         os: Some("Linux (Debian GNU/Linux 12)".into()),
@@ -55,10 +67,15 @@ fn peaks() -> Peaks {
     let mut p = Peaks::new();
     p.insert(
         "cpu".into(),
-        [("bandwidth_gbps", 30.0), ("compute_gflops", 360.0), ("stream_triad_gbps", 29.5), ("fma_gflops", 360.0)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        [
+            ("bandwidth_gbps", 30.0),
+            ("compute_gflops", 360.0),
+            ("stream_triad_gbps", 29.5),
+            ("fma_gflops", 360.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
     );
     p.insert(
         "cuda:0".into(),
@@ -81,7 +98,11 @@ pub fn empty_run(target: &str, seed: u64) -> Run {
         started_at: format!("2026-11-2{}T10:00:00.000Z", seed % 10),
         finished_at: Some(format!("2026-11-2{}T10:05:00.000Z", seed % 10)),
         status: RunStatus::Complete,
-        git: GitInfo { commit: Some("0123456789abcdef0123".into()), dirty: Some(true), branch: Some("main".into()) },
+        git: GitInfo {
+            commit: Some("0123456789abcdef0123".into()),
+            dirty: Some(true),
+            branch: Some("main".into()),
+        },
         machine: machine(),
         build_profile: "bench".into(),
         config: serde_json::json!({ "threads": 16 }),
@@ -108,7 +129,11 @@ pub fn timed(
     let mut s: Vec<f64> = (0..samples)
         .map(|_| {
             let noise: f64 = rng.random_range(-0.02..0.02);
-            let tail = if rng.random_bool(0.05) { rng.random_range(0.1..0.6) } else { 0.0 };
+            let tail = if rng.random_bool(0.05) {
+                rng.random_range(0.1..0.6)
+            } else {
+                0.0
+            };
             median_ns * (1.0 + noise + tail)
         })
         .collect();
@@ -117,14 +142,21 @@ pub fn timed(
     let mean = s.iter().sum::<f64>() / s.len() as f64;
     let std = (s.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / s.len() as f64).sqrt();
     let secs = med * 1e-9;
-    let param_text = params.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or(v.to_string(), str::to_string))).collect::<Vec<_>>().join(",");
+    let param_text = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().map_or(v.to_string(), str::to_string)))
+        .collect::<Vec<_>>()
+        .join(",");
     Measurement {
         id: format!("{suite}/{op}/{backend}/f32/{param_text}"),
         op: op.into(),
         backend: backend.into(),
         device: device.into(),
         dtype: DType::F32,
-        params: params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
         threads,
         mode: CacheMode::Hot,
         flops,
@@ -172,9 +204,28 @@ pub fn timed(
 }
 
 /// A measurement that was not timed, with its reason.
-pub fn untimed(id: &str, op: &str, backend: &str, device: &str, status: Status, reason: &str) -> Measurement {
+pub fn untimed(
+    id: &str,
+    op: &str,
+    backend: &str,
+    device: &str,
+    status: Status,
+    reason: &str,
+) -> Measurement {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let mut m = timed(&mut rng, "x", op, backend, device, &[("n", 1.into())], 1, 1.0, 1.0, 1.0, 5);
+    let mut m = timed(
+        &mut rng,
+        "x",
+        op,
+        backend,
+        device,
+        &[("n", 1.into())],
+        1,
+        1.0,
+        1.0,
+        1.0,
+        5,
+    );
     m.id = id.into();
     m.samples_ns.clear();
     m.stats = None;
@@ -183,7 +234,12 @@ pub fn untimed(id: &str, op: &str, backend: &str, device: &str, status: Status, 
     m.status = status;
     m.reason = Some(reason.into());
     if status == Status::Invalid {
-        m.validation = Some(Validation { max_rel_err: 0.12, tolerance: 1e-5, passed: false, reference: "f64 scalar reference".into() });
+        m.validation = Some(Validation {
+            max_rel_err: 0.12,
+            tolerance: 1e-5,
+            passed: false,
+            reference: "f64 scalar reference".into(),
+        });
     } else {
         m.validation = None;
     }
@@ -210,15 +266,45 @@ pub fn run(n: usize, seed: u64) -> Run {
                         }
                         let (flops, bytes, params) = if op == "gemm" {
                             let d = ((n_el as f64).sqrt() as u64).max(16);
-                            (2.0 * (d * d * d) as f64, 12.0 * (d * d) as f64, vec![("m", d.into()), ("n", d.into()), ("k", (d + round).into())])
+                            (
+                                2.0 * (d * d * d) as f64,
+                                12.0 * (d * d) as f64,
+                                vec![("m", d.into()), ("n", d.into()), ("k", (d + round).into())],
+                            )
                         } else {
-                            (fpe * n_el as f64, bpe * n_el as f64, vec![("n", (n_el + round).into())])
+                            (
+                                fpe * n_el as f64,
+                                bpe * n_el as f64,
+                                vec![("n", (n_el + round).into())],
+                            )
                         };
-                        let speed = eff * if backend == "rayon" { threads as f64 / 16.0 * 8.0 } else { 1.0 };
+                        let speed = eff
+                            * if backend == "rayon" {
+                                threads as f64 / 16.0 * 8.0
+                            } else {
+                                1.0
+                            };
                         let cache_penalty = if bytes > 32e6 { 0.4 } else { 1.0 };
-                        let secs = (bytes / (30e9 * cache_penalty)).max(flops / 360e9) / speed.min(1.0).max(0.01);
-                        let suite = if BACKENDS[3..].iter().any(|b| b.0 == backend) { "peers" } else { "cpu-simd" };
-                        ms.push(timed(&mut rng, suite, op, backend, "cpu", &params, threads, flops, bytes, secs * 1e9, 40));
+                        let secs = (bytes / (30e9 * cache_penalty)).max(flops / 360e9)
+                            / speed.clamp(0.01, 1.0);
+                        let suite = if BACKENDS[3..].iter().any(|b| b.0 == backend) {
+                            "peers"
+                        } else {
+                            "cpu-simd"
+                        };
+                        ms.push(timed(
+                            &mut rng,
+                            suite,
+                            op,
+                            backend,
+                            "cpu",
+                            &params,
+                            threads,
+                            flops,
+                            bytes,
+                            secs * 1e9,
+                            40,
+                        ));
                     }
                 }
             }
@@ -227,20 +313,76 @@ pub fn run(n: usize, seed: u64) -> Run {
     // The GPU side of some workloads, for devices side by side.
     for &n_el in &sizes[6..] {
         let bytes = 12.0 * n_el as f64;
-        ms.push(timed(&mut rng, "gpu", "add", "cuda", "cuda:0", &[("n", n_el.into())], 1, n_el as f64, bytes, bytes / 700e9 * 1e9 + 4000.0, 40));
+        ms.push(timed(
+            &mut rng,
+            "gpu",
+            "add",
+            "cuda",
+            "cuda:0",
+            &[("n", n_el.into())],
+            1,
+            n_el as f64,
+            bytes,
+            bytes / 700e9 * 1e9 + 4000.0,
+            40,
+        ));
     }
-    ms.push(timed(&mut rng, "cpu-simd", NASTY, "simd & <i>co</i>", "cpu", &[("layout", "\"nhwc\" & <b>".into())], 16, 1e6, 4e6, 2e5, 40));
-    ms.push(untimed("gpu/add/cuda/f32/n=1", "add", "cuda", "cuda:1", Status::Skipped, "no second CUDA device: found 1"));
-    ms.push(untimed("cpu-simd/exp/simd/f16/n=1024", "exp", "simd", "cpu", Status::Skipped, "f16 needs avx512fp16 <not present> & \"skipped\""));
-    ms.push(untimed("cpu-simd/softmax/scalar/f32/n=7", "softmax", "scalar", "cpu", Status::Failed, "panicked: index out of bounds: the len is 7 but the index is 7"));
-    ms.push(untimed("cpu-simd/gelu/simd/f32/n=4096", "gelu", "simd", "cpu", Status::Invalid, "output differs from the reference"));
+    ms.push(timed(
+        &mut rng,
+        "cpu-simd",
+        NASTY,
+        "simd & <i>co</i>",
+        "cpu",
+        &[("layout", "\"nhwc\" & <b>".into())],
+        16,
+        1e6,
+        4e6,
+        2e5,
+        40,
+    ));
+    ms.push(untimed(
+        "gpu/add/cuda/f32/n=1",
+        "add",
+        "cuda",
+        "cuda:1",
+        Status::Skipped,
+        "no second CUDA device: found 1",
+    ));
+    ms.push(untimed(
+        "cpu-simd/exp/simd/f16/n=1024",
+        "exp",
+        "simd",
+        "cpu",
+        Status::Skipped,
+        "f16 needs avx512fp16 <not present> & \"skipped\"",
+    ));
+    ms.push(untimed(
+        "cpu-simd/softmax/scalar/f32/n=7",
+        "softmax",
+        "scalar",
+        "cpu",
+        Status::Failed,
+        "panicked: index out of bounds: the len is 7 but the index is 7",
+    ));
+    ms.push(untimed(
+        "cpu-simd/gelu/simd/f32/n=4096",
+        "gelu",
+        "simd",
+        "cpu",
+        Status::Invalid,
+        "output differs from the reference",
+    ));
     run.measurements = ms;
     run
 }
 
 /// A comparison covering every verdict, built by hand (the verdict logic is analysis's job).
 pub fn comparison(new: &Run) -> Comparison {
-    let ids: Vec<&Measurement> = new.measurements.iter().filter(|m| m.stats.is_some()).collect();
+    let ids: Vec<&Measurement> = new
+        .measurements
+        .iter()
+        .filter(|m| m.stats.is_some())
+        .collect();
     let verdicts = [
         (Verdict::Slower, Some(Severity::Major), 1.31),
         (Verdict::Slower, Some(Severity::Minor), 1.06),
@@ -317,7 +459,11 @@ pub fn history(ids: &[&str], runs: usize) -> Vec<History> {
             } else {
                 Vec::new()
             };
-            History { id: id.to_string(), points, steps }
+            History {
+                id: id.to_string(),
+                points,
+                steps,
+            }
         })
         .collect()
 }

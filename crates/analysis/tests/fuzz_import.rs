@@ -1,0 +1,203 @@
+//! Property-based fuzzing of the criterion import, which reads files another tool wrote: on any
+//! `benchmark.json` / `sample.json` / `estimates.json` it returns a run or an error naming the
+//! file, never panics, and a run it returns can be saved and read back as a run file.
+//!
+//! `cargo test` runs a fixed number of cases; for a longer run:
+//! `PROPTEST_CASES=100000 cargo test --release -p tensorbench-analysis --test fuzz_import`.
+
+use proptest::prelude::*;
+use proptest::sample::Index;
+use serde_json::Value;
+use std::path::Path;
+use tensorbench_analysis::interop::criterion::import_criterion;
+use tensorbench_core::store::parse_run;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/criterion/add/simd/1024/new"
+);
+const FILES: [&str; 3] = ["benchmark.json", "sample.json", "estimates.json"];
+
+/// `PROPTEST_CASES` when set, else `default` (kept small so `cargo test` stays fast).
+fn config(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+fn fixture(file: &str) -> Value {
+    let text = std::fs::read_to_string(Path::new(FIXTURE).join(file)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// JSON values of every kind, with the numbers importers trip on.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        prop_oneof![Just(0.0), Just(-1.0), Just(1e308), Just(1e-308), Just(-0.0)]
+            .prop_map(Value::from),
+        ".{0,10}".prop_map(Value::from),
+        prop_oneof![
+            Just("Bytes"),
+            Just("Elements"),
+            Just("BytesDecimal"),
+            Just("ElementsAndBytes")
+        ]
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
+            prop::collection::btree_map("[a-zA-Z_]{1,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Every JSON pointer in `v`, the root included.
+fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                pointers(
+                    child,
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                pointers(child, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+    out.push(at);
+}
+
+/// Replaces the value at one pointer, or removes it when `with` is `None`.
+fn mutate(doc: &mut Value, at: &Index, with: Option<&Value>) {
+    let mut all = Vec::new();
+    pointers(doc, String::new(), &mut all);
+    let ptr = at.get(&all).clone();
+    if let Some(v) = with {
+        if let Some(slot) = doc.pointer_mut(&ptr) {
+            *slot = v.clone();
+        }
+        return;
+    }
+    let Some((parent, key)) = ptr.rsplit_once('/') else {
+        return;
+    };
+    match doc.pointer_mut(parent) {
+        Some(Value::Object(m)) => {
+            m.remove(&key.replace("~1", "/").replace("~0", "~"));
+        }
+        Some(Value::Array(a)) => {
+            if let Ok(k) = key.parse::<usize>() {
+                a.remove(k);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What one of the three files holds in a case.
+#[derive(Debug, Clone)]
+enum Content {
+    Fixture,
+    Missing,
+    Text(String),
+    Json(Value),
+    Mutated(Vec<(Index, Option<Value>)>),
+}
+
+fn content() -> impl Strategy<Value = Content> {
+    prop_oneof![
+        2 => Just(Content::Fixture),
+        1 => Just(Content::Missing),
+        1 => ".{0,60}".prop_map(Content::Text),
+        2 => any_json().prop_map(Content::Json),
+        6 => prop::collection::vec((any::<Index>(), prop::option::of(any_json())), 1..4)
+            .prop_map(Content::Mutated),
+    ]
+}
+
+fn render(file: &str, c: &Content) -> Option<String> {
+    match c {
+        Content::Fixture => Some(fixture(file).to_string()),
+        Content::Missing => None,
+        Content::Text(t) => Some(t.clone()),
+        Content::Json(v) => Some(v.to_string()),
+        Content::Mutated(edits) => {
+            let mut doc = fixture(file);
+            for (at, with) in edits {
+                mutate(&mut doc, at, with.as_ref());
+            }
+            Some(doc.to_string())
+        }
+    }
+}
+
+/// Imports a criterion directory holding the three files; checks the error names a path below
+/// it, or that the run survives a save and reload.
+fn check(contents: &[Content; 3]) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    let new_dir = dir.path().join("group").join("new");
+    std::fs::create_dir_all(&new_dir).unwrap();
+    for (file, c) in FILES.iter().zip(contents) {
+        if let Some(text) = render(file, c) {
+            std::fs::write(new_dir.join(file), text).unwrap();
+        }
+    }
+    match import_criterion(dir.path()) {
+        Err(e) => {
+            let root = dir.path().display().to_string();
+            prop_assert!(
+                e.to_string().contains(&root),
+                "error does not name the file: {e}"
+            );
+        }
+        Ok(run) => {
+            let text = serde_json::to_string(&run).unwrap();
+            let back = parse_run(&text, Path::new("imported.json"));
+            prop_assert!(
+                back.is_ok(),
+                "an imported run does not read back: {:?}",
+                back.err()
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_fixture_imports() {
+    check(&[Content::Fixture, Content::Fixture, Content::Fixture]).unwrap();
+    let run = import_criterion(Path::new(FIXTURE).parent().unwrap()).unwrap();
+    assert_eq!(run.measurements.len(), 1);
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn criterion_import_survives_arbitrary_and_mutated_files(
+        benchmark in content(),
+        sample in content(),
+        estimates in content(),
+    ) {
+        check(&[benchmark, sample, estimates])?;
+    }
+}
