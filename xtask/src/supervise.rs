@@ -302,7 +302,17 @@ mod tests {
             env: vec![("TENSORBENCH_SELFTEST_HANG".into(), "1".into())],
             workload_timeout: Duration::from_secs(2),
         };
-        let outcome = run(&inv).expect("supervision works");
+        // On a thread, so a supervisor that fails to stop the hang fails this test, not hangs it.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || tx.send(run(&inv).expect("supervision works")));
+        let outcome = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|e| {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &CHILD_PID.load(Ordering::SeqCst).to_string()])
+                    .status();
+                panic!("the supervisor did not stop the hung workload: {e}")
+            });
 
         assert_eq!(outcome.timed_out, [HANG_ID]);
         assert_eq!(
