@@ -300,7 +300,7 @@ mod tests {
                 .chain([dir.path().display().to_string()])
                 .collect(),
             env: vec![("TENSORBENCH_SELFTEST_HANG".into(), "1".into())],
-            workload_timeout: Duration::from_secs(2),
+            workload_timeout: Duration::from_secs(3),
         };
         // On a thread, so a supervisor that fails to stop the hang fails this test, not hangs it.
         let (tx, rx) = mpsc::channel();

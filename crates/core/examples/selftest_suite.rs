@@ -2,7 +2,8 @@
 //! process, to kill it, interrupt it, run two at once or let xtask stop a hung workload.
 //!
 //! Workloads, in run order:
-//! - `selftest/add_one/fast/f32/n=…` ×3: finish in well under a second each;
+//! - `selftest/add_one/fast/f32/n=…` ×3: every `execute` sleeps 1 ms, which bounds the sample
+//!   count (so a debug build on a loaded machine still finishes each in under a second);
 //! - `selftest/hang/fixture/f32/n=16`: fast, except with `TENSORBENCH_SELFTEST_HANG=1` its
 //!   `execute` sleeps forever (a hung kernel that never looks at signals);
 //! - `selftest/add_one/slow/f32/n=…` ×3: every `execute` sleeps 100 ms, so each takes about a
@@ -25,9 +26,8 @@ const HANG_VAR: &str = "TENSORBENCH_SELFTEST_HANG";
 /// How `execute` behaves besides computing y = x + 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pace {
-    Fast,
     /// Sleeps this long per call.
-    Slow(Duration),
+    Sleep(Duration),
     /// Never returns.
     Hang,
 }
@@ -68,8 +68,7 @@ impl Workload for AddOne {
 
     fn execute(&mut self) {
         match self.pace {
-            Pace::Fast => {}
-            Pace::Slow(d) => std::thread::sleep(d),
+            Pace::Sleep(d) => std::thread::sleep(d),
             Pace::Hang => loop {
                 std::thread::sleep(Duration::from_secs(3600));
             },
@@ -92,17 +91,18 @@ impl AddOne {
 }
 
 fn register(suite: &mut Suite, _opts: &SuiteOptions) {
+    let fast = Pace::Sleep(Duration::from_millis(1));
     for n in [256, 512, 1024] {
-        suite.add(AddOne::new("add_one", "fast", n, Pace::Fast));
+        suite.add(AddOne::new("add_one", "fast", n, fast));
     }
     let hang = if std::env::var(HANG_VAR).is_ok_and(|v| v == "1") {
         Pace::Hang
     } else {
-        Pace::Fast
+        fast
     };
     suite.add(AddOne::new("hang", "fixture", 16, hang));
     for n in [16, 32, 64] {
-        let pace = Pace::Slow(Duration::from_millis(100));
+        let pace = Pace::Sleep(Duration::from_millis(100));
         suite.add(AddOne::new("add_one", "slow", n, pace));
     }
 }
