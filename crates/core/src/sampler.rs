@@ -28,6 +28,14 @@ pub struct SamplerConfig {
     /// Wanted length of one sample; raised to 1000× the clock's resolution when that is longer.
     pub sample_target_s: f64,
     pub mode: CacheMode,
+    /// Also stop at `max_time_s` of wall-clock time. Drivers whose processes must take identical
+    /// decisions from identical clock readings (MPI ranks) turn this off: wall time differs per rank.
+    #[serde(default = "yes")]
+    pub wall_time_cap: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl SamplerConfig {
@@ -43,6 +51,7 @@ impl SamplerConfig {
             confidence: 0.95,
             sample_target_s: 2e-4,
             mode: CacheMode::Hot,
+            wall_time_cap: true,
         };
         match name {
             "quick" => Some(base),
@@ -195,7 +204,7 @@ impl Sampler {
             // The cap bounds both the timed time and the wall-clock time (which also pays for
             // flushes, bookkeeping and device syncs), so a user's --timeout is never the first limit.
             let capped = total_ns >= cfg.max_time_s * 1e9
-                || wall.elapsed().as_secs_f64() >= cfg.max_time_s
+                || (cfg.wall_time_cap && wall.elapsed().as_secs_f64() >= cfg.max_time_s)
                 || samples.len() >= cfg.max_samples;
             if crate::suite::interrupt::requested() || capped {
                 break false;

@@ -305,7 +305,25 @@ fn open_writer(
     let dir = opts
         .out
         .join(store::machine_slug(machine.hostname.as_deref()));
-    let run = Run {
+    let config = serde_json::json!({
+        "sampler": config,
+        "threads": opts.threads(),
+        "filter": opts.filter,
+        "seed": opts.seed,
+    });
+    let run = new_run(target, opts, machine, config);
+    Ok(RunWriter::create(&dir, run)?)
+}
+
+/// The header of a new run of `target`: ids, time, git, machine and the given configuration.
+/// Shared by every driver (the distributed one too) so run files agree on what they record.
+pub fn new_run(
+    target: &str,
+    opts: &SuiteOptions,
+    machine: crate::schema::Machine,
+    config: serde_json::Value,
+) -> Run {
+    Run {
         schema_version: SCHEMA_VERSION,
         run_id: store::new_run_id(target),
         target: target.to_string(),
@@ -320,16 +338,19 @@ fn open_writer(
         git: machine::git_info(Path::new(".")),
         machine,
         build_profile: build_profile().to_string(),
-        config: serde_json::json!({
-            "sampler": config,
-            "threads": opts.threads(),
-            "filter": opts.filter,
-            "seed": opts.seed,
-        }),
+        config,
         peaks: BTreeMap::new(),
         measurements: Vec::new(),
-    };
-    Ok(RunWriter::create(&dir, run)?)
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`), for `failed` reasons.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".into())
 }
 
 fn build_profile() -> &'static str {
@@ -448,11 +469,7 @@ pub fn measure_isolated(
     match std::panic::catch_unwind(AssertUnwindSafe(|| sampler.measure(w, seed, peaks))) {
         Ok(m) => m,
         Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic payload".into());
+            let msg = panic_message(payload.as_ref());
             let mut m = skipped(&spec, sampler.config.mode, format!("panicked: {msg}"));
             m.status = Status::Failed;
             m

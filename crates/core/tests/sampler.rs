@@ -19,6 +19,7 @@ fn config() -> SamplerConfig {
         confidence: 0.95,
         sample_target_s: 1e-4,
         mode: Default::default(),
+        wall_time_cap: false,
     }
 }
 

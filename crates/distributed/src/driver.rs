@@ -11,12 +11,11 @@ use clap::Parser;
 use mpi::Threading;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 use tensorbench_core::machine;
 use tensorbench_core::sampler::{Sampler, SamplerConfig, skipped};
-use tensorbench_core::schema::{CacheMode, Measurement, Run, RunStatus, SCHEMA_VERSION, Status};
+use tensorbench_core::schema::{CacheMode, Measurement, RunStatus, Status};
 use tensorbench_core::store::{self, RunWriter};
 use tensorbench_core::suite::{SuiteOptions, exit, interrupt};
 
@@ -112,6 +111,8 @@ fn prepare_run(opts: &DistOptions, layout: &Layout) -> Result<Option<Plan>, Stri
     if suite.cold {
         config.mode = CacheMode::Cold;
     }
+    // Every rank must stop sampling at the same sample: only the max-reduced clock may decide.
+    config.wall_time_cap = false;
     if suite.resume.is_some() {
         return Err("--resume is not supported by the distributed suite: rerun it (ranks must all start from the same point)".into());
     }
@@ -207,39 +208,17 @@ fn open_writer(
     let dir = suite
         .out
         .join(store::machine_slug(machine.hostname.as_deref()));
-    let run = Run {
-        schema_version: SCHEMA_VERSION,
-        run_id: store::new_run_id(TARGET),
-        target: TARGET.to_string(),
-        profile: suite.profile.clone(),
-        command: suite
-            .command
-            .clone()
-            .unwrap_or_else(|| std::env::args().collect::<Vec<_>>().join(" ")),
-        started_at: store::now_rfc3339(),
-        finished_at: None,
-        status: RunStatus::Running,
-        git: machine::git_info(Path::new(".")),
-        machine,
-        build_profile: if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        }
-        .to_string(),
-        config: serde_json::json!({
-            "sampler": config,
-            "threads": 1,
-            "filter": suite.filter,
-            "seed": seed,
-            "ranks": layout.size,
-            "rank_hosts": layout.hosts,
-            "backends": opts.backend.iter().map(|b| format!("{b:?}").to_lowercase()).collect::<Vec<_>>(),
-            "rank_timeout_s": opts.rank_timeout,
-        }),
-        peaks: BTreeMap::new(),
-        measurements: Vec::new(),
-    };
+    let config = serde_json::json!({
+        "sampler": config,
+        "threads": 1,
+        "filter": suite.filter,
+        "seed": seed,
+        "ranks": layout.size,
+        "rank_hosts": layout.hosts,
+        "backends": opts.backend.iter().map(|b| format!("{b:?}").to_lowercase()).collect::<Vec<_>>(),
+        "rank_timeout_s": opts.rank_timeout,
+    });
+    let run = tensorbench_core::suite::new_run(TARGET, suite, machine, config);
     RunWriter::create(&dir, run)
         .map(Some)
         .map_err(|e| e.to_string())
@@ -354,7 +333,7 @@ impl Plan {
                 "{} failed in workload {}: {}; aborting the job",
                 layout.who(),
                 spec.id,
-                panic_message(payload.as_ref())
+                tensorbench_core::suite::panic_message(payload.as_ref())
             )),
         };
         check_ranks_agree(&m, layout);
@@ -392,12 +371,4 @@ fn check_ranks_agree(m: &Measurement, layout: &Layout) {
             m.id
         ));
     }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
 }

@@ -99,16 +99,9 @@ pub fn open() -> std::result::Result<Arc<CudaGpu>, String> {
     catch_unwind(AssertUnwindSafe(open_device)).unwrap_or_else(|p| {
         Err(format!(
             "the CUDA driver panicked while opening: {}",
-            panic_text(&p)
+            tensorbench_core::suite::panic_message(p.as_ref())
         ))
     })
-}
-
-fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
 }
 
 fn open_device() -> std::result::Result<Arc<CudaGpu>, String> {
