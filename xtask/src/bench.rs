@@ -70,6 +70,9 @@ pub struct BenchArgs {
     /// Exit with code 1 when the comparison finds a confirmed regression.
     #[arg(long, requires = "baseline")]
     pub fail_on_regression: bool,
+    /// Carry on an interrupted run from its `.jsonl` stream (single target), skipping what it finished.
+    #[arg(long, value_name = "STREAM")]
+    pub resume: Option<PathBuf>,
     /// Do not write the HTML report beside the run file.
     #[arg(long)]
     pub no_report: bool,
@@ -134,6 +137,11 @@ fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
         && !h.is_file()
     {
         bad_input!("--hostfile {}: no such file", h.display());
+    }
+    if let Some(r) = &args.resume
+        && let Err(e) = store::load_run(r)
+    {
+        bad_input!("--resume: {e}");
     }
     if let Some(name) = &args.baseline {
         // Fail before a long run, not after it.
@@ -261,6 +269,7 @@ fn invocation(target: &Target, binary: &Path, args: &BenchArgs) -> Result<Invoca
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         workload_timeout: Duration::from_secs(args.timeout),
+        resume: args.resume.clone(),
     })
 }
 

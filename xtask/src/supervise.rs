@@ -23,6 +23,8 @@ pub struct Invocation {
     pub env: Vec<(String, String)>,
     /// Per-workload wall-clock cap.
     pub workload_timeout: Duration,
+    /// An interrupted run's `.jsonl` stream to carry on.
+    pub resume: Option<PathBuf>,
 }
 
 /// What came of a supervised run.
@@ -47,7 +49,10 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Runs `inv` to completion, restarting with `--resume` after each timed-out workload.
 pub fn run(inv: &Invocation) -> Result<Outcome> {
     install_signal_forwarding();
-    let mut outcome = Outcome::default();
+    let mut outcome = Outcome {
+        stream: inv.resume.clone(),
+        ..Outcome::default()
+    };
     let progress = Progress::new();
     loop {
         let mut args = inv.args.clone();
@@ -301,6 +306,7 @@ mod tests {
                 .collect(),
             env: vec![("TENSORBENCH_SELFTEST_HANG".into(), "1".into())],
             workload_timeout: Duration::from_secs(3),
+            resume: None,
         };
         // On a thread, so a supervisor that fails to stop the hang fails this test, not hangs it.
         let (tx, rx) = mpsc::channel();

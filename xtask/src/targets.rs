@@ -62,7 +62,8 @@ pub const TARGETS: &[Target] = &[
         name: "distributed",
         package: "tensorbench-distributed",
         bin: "tensorbench-distributed",
-        features: &[],
+        // NCCL is loaded at run time; without GPUs or libnccl its lines are skips.
+        features: &["nccl"],
         launcher: Launcher::Mpirun,
         env: &[],
         about: "collectives and a data-parallel step over MPI (and NCCL), under mpirun",
