@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tensorbench_analysis::baseline::{resolve_run, save_baseline};
+use tensorbench_analysis::repetitions::merge_runs;
 use tensorbench_analysis::{CompareConfig, Comparison, Verdict, compare_runs};
 use tensorbench_core::schema::{Run, Status};
 use tensorbench_core::store;
@@ -70,6 +71,10 @@ pub struct BenchArgs {
     /// Exit with code 1 when the comparison finds a confirmed regression.
     #[arg(long, requires = "baseline")]
     pub fail_on_regression: bool,
+    /// Run the suite in this many separate processes and merge them (default 1; `ci` uses 3).
+    /// Verdicts then require a change to hold in every process.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repetitions: Option<u32>,
     /// Carry on an interrupted run from its `.jsonl` stream (single target), skipping what it finished.
     #[arg(long, value_name = "STREAM")]
     pub resume: Option<PathBuf>,
@@ -138,10 +143,15 @@ fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
     {
         bad_input!("--hostfile {}: no such file", h.display());
     }
-    if let Some(r) = &args.resume
-        && let Err(e) = store::load_run(r)
-    {
-        bad_input!("--resume: {e}");
+    if let Some(r) = &args.resume {
+        if let Err(e) = store::load_run(r) {
+            bad_input!("--resume: {e}");
+        }
+        if args.repetitions.unwrap_or(1) > 1 {
+            bad_input!(
+                "--resume carries on one process's run: it cannot be combined with --repetitions"
+            );
+        }
     }
     if let Some(name) = &args.baseline {
         // Fail before a long run, not after it.
@@ -153,24 +163,36 @@ fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
 fn run_target(target: &'static Target, args: &BenchArgs, several: bool) -> Result<TargetRun> {
     let binary = workspace::build_binary(target.package, target.bin, target.features)?;
     let inv = invocation(target, &binary, args)?;
-    eprintln!(
-        "running the {} suite ({} profile)",
-        target.name, args.profile
-    );
-    let outcome = supervise::run(&inv)?;
-    if outcome.exit_code == Some(2) {
-        bad_input!(
-            "the {} suite refused its arguments (see above)",
-            target.name
+    let reps = args.repetitions.unwrap_or(1);
+    let mut parts = Vec::new();
+    let mut exit_code = 0;
+    let mut interrupted = false;
+    for rep in 1..=reps {
+        eprintln!(
+            "running the {} suite ({} profile, process {rep} of {reps})",
+            target.name, args.profile
         );
+        let outcome = supervise::run(&inv)?;
+        if outcome.exit_code == Some(2) {
+            bad_input!(
+                "the {} suite refused its arguments (see above)",
+                target.name
+            );
+        }
+        let path = outcome
+            .run_file
+            .clone()
+            .or_else(|| outcome.stream.clone())
+            .with_context(|| format!("the {} suite wrote no run file", target.name))?;
+        exit_code = exit_code.max(exit_code_of(&store::load_run(&path)?, &outcome));
+        parts.push(path);
+        interrupted = outcome.interrupted;
+        if interrupted {
+            break;
+        }
     }
-    let run_path = outcome
-        .run_file
-        .clone()
-        .or_else(|| outcome.stream.clone())
-        .with_context(|| format!("the {} suite wrote no run file", target.name))?;
-    let mut exit_code = exit_code_of(&store::load_run(&run_path)?, &outcome);
-    if !args.peers.is_empty() && !outcome.interrupted {
+    let run_path = merge_parts(&parts)?;
+    if !args.peers.is_empty() && !interrupted {
         exit_code = exit_code.max(add_peers(&binary, &inv, args, &run_path)?);
     }
     let run = store::load_run(&run_path)?;
@@ -206,6 +228,27 @@ fn run_target(target: &'static Target, args: &BenchArgs, several: bool) -> Resul
         comparison,
         exit_code,
     })
+}
+
+/// One process's run file as it is; several merged into one run file (every sample kept, each
+/// process's median recorded), which replaces the parts.
+fn merge_parts(parts: &[PathBuf]) -> Result<PathBuf> {
+    if let [only] = parts {
+        return Ok(only.clone());
+    }
+    let runs = parts
+        .iter()
+        .map(|p| store::load_run(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = merge_runs(&runs).context("no run to merge")?;
+    let dir = parts[0].parent().unwrap_or(Path::new("."));
+    let path = dir.join(format!("{}.json", merged.run_id));
+    store::write_json_atomic(&path, &merged)?;
+    for p in parts {
+        std::fs::remove_file(p).with_context(|| format!("removing {}", p.display()))?;
+    }
+    eprintln!("merged {} processes into {}", parts.len(), path.display());
+    Ok(path)
 }
 
 fn add_peers(binary: &Path, inv: &Invocation, args: &BenchArgs, run_path: &Path) -> Result<u8> {

@@ -12,6 +12,9 @@ use tensorbench_analysis::baseline::resolve_run;
 /// The baseline `ci` compares with when `--baseline` is not given (saved on the base branch).
 pub const DEFAULT_BASELINE: &str = "base";
 
+/// Processes per suite in `ci` when `--repetitions` is not given.
+pub const DEFAULT_REPETITIONS: u32 = 3;
+
 #[derive(Debug, Clone, Args)]
 pub struct CiArgs {
     #[command(flatten)]
@@ -23,6 +26,8 @@ pub struct CiArgs {
 
 pub fn run(args: &CiArgs) -> Result<u8> {
     let mut bench_args = args.bench.clone();
+    // One process cannot tell its own state from a code change; a gate needs several.
+    bench_args.repetitions = bench_args.repetitions.or(Some(DEFAULT_REPETITIONS));
     if bench_args.baseline.is_none() {
         if resolve_run(DEFAULT_BASELINE, &bench_args.out).is_ok() {
             bench_args.baseline = Some(DEFAULT_BASELINE.into());

@@ -10,8 +10,12 @@
 //!   space, so swapping the runs mirrors the verdict);
 //! * `same` — the whole CI lies within `[1 / (1 + t), 1 + t]`;
 //! * `ambiguous` — anything else, and whenever a side has fewer than `min_samples` samples.
+//!
+//! When both runs merge several processes (`--repetitions`), `slower` and `faster` must also hold
+//! between every pair of processes (see [`crate::repetitions`]); otherwise the verdict is `ambiguous`.
 
 use crate::config::{CompareConfig, TestKind};
+use crate::repetitions::process_medians;
 use crate::stats::{Bootstrap, benjamini_hochberg, mann_whitney_u, median, welch_t};
 use crate::verdict::{Comparison, IdComparison, Severity, Verdict};
 use tensorbench_core::schema::{Measurement, Run, RunStatus, Status};
@@ -34,13 +38,24 @@ pub fn compare_runs(old: &Run, new: &Run, cfg: &CompareConfig) -> Comparison {
     let raw: Vec<f64> = tested.iter().map(|&(_, p)| p).collect();
     for (&(i, _), q) in tested.iter().zip(benjamini_hochberg(&raw)) {
         decide(&mut items[i], q, cfg.alpha);
+        if let (Some(o), Some(n)) = (old.get(&items[i].id), new.get(&items[i].id)) {
+            require_every_process(&mut items[i], o, n);
+        }
+    }
+    let mut warnings = like_for_like_warnings(old, new);
+    if !has_processes(old) || !has_processes(new) {
+        warnings.push(
+            "a run was measured in a single process: changes between processes are not measured, \
+             so a verdict can mistake a process's state for a code change (use --repetitions 3)"
+                .into(),
+        );
     }
     Comparison {
         old_label: old.run_id.clone(),
         new_label: new.run_id.clone(),
         old_run_id: old.run_id.clone(),
         new_run_id: new.run_id.clone(),
-        warnings: like_for_like_warnings(old, new),
+        warnings,
         items,
     }
 }
@@ -125,6 +140,46 @@ fn decide(item: &mut IdComparison, p_adjusted: f64, alpha: f64) {
     } else {
         Verdict::Ambiguous
     };
+}
+
+/// With several processes per side, a change must hold between every pair of processes: the
+/// range of new/old per-process median ratios must lie beyond the threshold too.
+fn require_every_process(item: &mut IdComparison, old: &Measurement, new: &Measurement) {
+    let (Some(o), Some(n)) = (process_medians(old), process_medians(new)) else {
+        return;
+    };
+    let (o_min, o_max) = min_max(&o);
+    let (n_min, n_max) = min_max(&n);
+    let (lo, hi) = (n_min / o_max, n_max / o_min);
+    let upper = 1.0 + item.threshold;
+    let held = match item.verdict {
+        Verdict::Slower => lo > upper,
+        Verdict::Faster => hi < 1.0 / upper,
+        _ => true,
+    };
+    if !held {
+        item.verdict = Verdict::Ambiguous;
+        item.severity = None;
+        let why = format!(
+            "not in every process: per-process ratios span {:+.1}%..{:+.1}%",
+            (lo - 1.0) * 100.0,
+            (hi - 1.0) * 100.0
+        );
+        item.note = Some(join_notes(item.note.take(), why));
+    }
+}
+
+fn min_max(v: &[f64]) -> (f64, f64) {
+    v.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        })
+}
+
+fn has_processes(run: &Run) -> bool {
+    run.measurements
+        .iter()
+        .any(|m| process_medians(m).is_some())
 }
 
 /// Severity of a slowdown whose ratio CI starts at `ratio_low`.

@@ -1,0 +1,62 @@
+//! Runs merged from several processes: the process is the unit of replication.
+
+mod common;
+
+use common::{measurement, run, samples};
+use tensorbench_analysis::repetitions::{merge_runs, process_medians};
+use tensorbench_analysis::{CompareConfig, Verdict, compare_runs};
+use tensorbench_core::schema::Run;
+
+/// A run merged from processes whose medians are `medians` (tight noise inside each process).
+fn merged(medians: &[f64], seed: u64) -> Run {
+    let parts: Vec<Run> = medians
+        .iter()
+        .enumerate()
+        .map(|(i, &m)| {
+            let s = samples(50, m, 0.005, seed + i as u64);
+            run(
+                &format!("p{i}"),
+                "2026-01-01T00:00:00Z",
+                vec![measurement("x", s)],
+            )
+        })
+        .collect();
+    merge_runs(&parts).unwrap()
+}
+
+#[test]
+fn merging_keeps_every_sample_and_each_process_median() {
+    let r = merged(&[1000.0, 1100.0, 1050.0], 1);
+    let m = &r.measurements[0];
+    assert_eq!(m.samples_ns.len(), 150);
+    let medians = process_medians(m).unwrap();
+    assert_eq!(medians.len(), 3);
+    assert!((medians[1] / medians[0] - 1.1).abs() < 0.01, "{medians:?}");
+    assert_eq!(r.config["repetitions"], 3);
+}
+
+#[test]
+fn one_slow_process_is_not_a_regression() {
+    // Old processes at 1000; new ones at 1000, 1000 and one at 2000 (a process in a bad state).
+    // Pooled samples shift the median test, but not every process is slower.
+    let old = merged(&[1000.0, 1000.0, 2000.0], 10);
+    let new = merged(&[2000.0, 2000.0, 1000.0], 20);
+    let cmp = compare_runs(&old, &new, &CompareConfig::default());
+    assert_ne!(cmp.items[0].verdict, Verdict::Slower, "{:?}", cmp.items[0]);
+}
+
+#[test]
+fn a_slowdown_in_every_process_is_slower() {
+    let old = merged(&[1000.0, 1010.0, 995.0], 30);
+    let new = merged(&[1200.0, 1190.0, 1210.0], 40);
+    let cmp = compare_runs(&old, &new, &CompareConfig::default());
+    assert_eq!(cmp.items[0].verdict, Verdict::Slower, "{:?}", cmp.items[0]);
+    assert!(!cmp.warnings.iter().any(|w| w.contains("single process")));
+}
+
+#[test]
+fn single_process_runs_carry_a_warning() {
+    let (old, new) = common::pair(50, 1000.0, 1000.0, 0.01, 3);
+    let cmp = compare_runs(&old, &new, &CompareConfig::default());
+    assert!(cmp.warnings.iter().any(|w| w.contains("single process")));
+}
