@@ -23,7 +23,7 @@ pub enum Format {
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// cpu (default) | gpu | wgpu | cuda | distributed | all.
+    /// cpu (default) | gpu | wgpu | cuda | distributed | wasm | all.
     #[arg(long, default_value = "cpu")]
     pub target: String,
     /// quick (default, CI-sized) | standard | full.
@@ -78,6 +78,10 @@ pub struct BenchArgs {
     /// Carry on an interrupted run from its `.jsonl` stream (single target), skipping what it finished.
     #[arg(long, value_name = "STREAM")]
     pub resume: Option<PathBuf>,
+    /// Runtimes of the wasm target: node, chromium, wasmtime or all (comma-separated; default
+    /// node,chromium; a missing one is recorded as skipped with its install command).
+    #[arg(long)]
+    pub runtime: Option<String>,
     /// Do not write the HTML report beside the run file.
     #[arg(long)]
     pub no_report: bool,
@@ -161,7 +165,19 @@ fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
 }
 
 fn run_target(target: &'static Target, args: &BenchArgs, several: bool) -> Result<TargetRun> {
-    let binary = workspace::build_binary(target.package, target.bin, target.features)?;
+    let mut features = target.features;
+    if target.name == "wasm" {
+        crate::test_cmd::install_wasm_tools()?;
+        // wasmtime is embedded in the runner: a long build, so only when asked for.
+        if args
+            .runtime
+            .as_deref()
+            .is_some_and(|r| r.contains("wasmtime") || r == "all")
+        {
+            features = &["wasmtime"];
+        }
+    }
+    let binary = workspace::build_binary(target.package, target.bin, features)?;
     let inv = invocation(target, &binary, args)?;
     let reps = args.repetitions.unwrap_or(1);
     let mut parts = Vec::new();
@@ -295,6 +311,11 @@ fn invocation(target: &Target, binary: &Path, args: &BenchArgs) -> Result<Invoca
         && let Some(b) = &args.backend
     {
         suite_args.extend(["--backend".into(), b.clone()]);
+    }
+    if target.name == "wasm"
+        && let Some(r) = &args.runtime
+    {
+        suite_args.extend(["--runtime".into(), r.clone()]);
     }
     let (program, all_args) = match target.launcher {
         Launcher::Direct => (binary.to_path_buf(), suite_args),

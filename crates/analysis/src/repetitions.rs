@@ -65,7 +65,7 @@ fn merge_measurement(same: &[&Measurement], peaks: &Peaks) -> Measurement {
             gflops: (m.flops > 0.0).then(|| m.flops / median / 1e9),
             gbps: (m.bytes > 0.0).then(|| m.bytes / median / 1e9),
         });
-        m.roofline = classify(peaks, &m.device, m.flops, m.bytes, median);
+        m.roofline = classify(peaks, &m.device, m.dtype, m.flops, m.bytes, median);
     }
     m
 }

@@ -39,7 +39,7 @@ pub fn place(run: &Run, m: &Measurement) -> Option<Roofline> {
     }
     m.roofline.clone().or_else(|| {
         let secs = m.stats.as_ref()?.median_ns * 1e-9;
-        classify(&run.peaks, &m.device, m.flops, m.bytes, secs)
+        classify(&run.peaks, &m.device, m.dtype, m.flops, m.bytes, secs)
     })
 }
 

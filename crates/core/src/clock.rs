@@ -86,3 +86,37 @@ pub fn measure_instant_resolution_ns() -> f64 {
     steps.sort_by(f64::total_cmp);
     steps[steps.len() / 2].max(1.0)
 }
+
+/// Wall-clock time since a start, for the sampler's caps. On wasm32-unknown-unknown std has no
+/// clock (`Instant::now` panics there): the timer reads nothing, and the caps rely on the timed
+/// total, which is wall time under that target's `performance.now()` clock anyway.
+#[derive(Debug, Clone, Copy)]
+pub struct WallTimer {
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+    started: Instant,
+}
+
+impl WallTimer {
+    pub fn start() -> Self {
+        Self {
+            #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+            started: Instant::now(),
+        }
+    }
+
+    /// Elapsed time; zero where the target has no wall clock.
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.elapsed_s().map_or(
+            std::time::Duration::ZERO,
+            std::time::Duration::from_secs_f64,
+        )
+    }
+
+    /// Elapsed seconds, or `None` where the target has no wall clock.
+    pub fn elapsed_s(&self) -> Option<f64> {
+        #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+        return Some(self.started.elapsed().as_secs_f64());
+        #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+        None
+    }
+}

@@ -46,6 +46,7 @@ pub mod alloc;
 pub mod clock;
 pub mod data;
 pub mod dump;
+pub mod energy;
 pub mod error;
 pub mod machine;
 pub mod roofline;

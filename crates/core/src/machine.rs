@@ -93,6 +93,7 @@ pub fn last_level_cache_bytes(m: &Machine) -> u64 {
 
 /// SIMD features detected at run time.
 pub fn cpu_features() -> Vec<String> {
+    #[cfg_attr(target_arch = "wasm32", allow(unused_mut))] // nothing to probe there
     let mut f = Vec::new();
     #[cfg(target_arch = "x86_64")]
     {

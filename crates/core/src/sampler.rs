@@ -3,8 +3,10 @@
 //! confidence interval is tight enough or a time cap is hit.
 
 use crate::clock::Clock;
+use crate::energy::EnergyMeter;
 use crate::schema::{
-    AllocCounts, CacheMode, Measurement, Peaks, SamplingInfo, Status, Throughput, Validation,
+    AllocCounts, CacheMode, Energy, Measurement, Peaks, SamplingInfo, Status, Throughput,
+    Validation,
 };
 use crate::stats::{relative_ci_half_width, summarize};
 use crate::workload::{CacheFlusher, Workload, WorkloadSpec};
@@ -97,6 +99,7 @@ struct Sampled {
     total_ns: f64,
     converged: bool,
     alloc: Option<AllocCounts>,
+    energy: Energy,
 }
 
 impl Sampler {
@@ -127,6 +130,9 @@ impl Sampler {
         };
         let passed = validation.passed;
         m.validation = Some(validation);
+        // Again after validation: figures a workload learns from its data (accuracy cost against
+        // another precision, memory use) exist only once it has prepared and validated.
+        m.extra.extend(workload.extra());
         if !passed {
             m.status = Status::Invalid;
             m.reason = Some("output differs from the reference beyond tolerance".into());
@@ -136,7 +142,8 @@ impl Sampler {
             Ok(c) => c,
             Err(e) => return failed(m, e.to_string()),
         };
-        match self.sample(workload, clock.as_mut()) {
+        let mut meter = workload.energy_meter();
+        match self.sample(workload, clock.as_mut(), &mut meter) {
             Ok(s) => self.fill(m, s, clock.as_ref(), peaks),
             Err(e) => failed(m, e.to_string()),
         }
@@ -152,16 +159,18 @@ impl Sampler {
         let stats = summarize(&s.samples_ns, self.config.confidence);
         if let Some(st) = &stats {
             let secs = st.median_ns * 1e-9;
+            add_rates_per_second(&mut m.extra, secs);
             m.throughput = Some(Throughput {
                 gflops: (m.flops > 0.0).then(|| m.flops / secs / 1e9),
                 gbps: (m.bytes > 0.0).then(|| m.bytes / secs / 1e9),
             });
-            m.roofline = roofline::classify(peaks, &m.device, m.flops, m.bytes, secs);
+            m.roofline = roofline::classify(peaks, &m.device, m.dtype, m.flops, m.bytes, secs);
         }
         m.stats = stats;
         m.samples_ns = s.samples_ns;
         m.iters_per_sample = s.iters;
         m.alloc = s.alloc;
+        m.energy = Some(with_efficiency(s.energy, m.flops));
         m.sampling = Some(SamplingInfo {
             clock_source: clock.source(),
             clock_resolution_ns: clock.resolution_ns(),
@@ -174,7 +183,12 @@ impl Sampler {
         m
     }
 
-    fn sample(&mut self, w: &mut dyn Workload, clock: &mut dyn Clock) -> Result<Sampled> {
+    fn sample(
+        &mut self,
+        w: &mut dyn Workload,
+        clock: &mut dyn Clock,
+        meter: &mut MeterResult,
+    ) -> Result<Sampled> {
         let cfg = self.config.clone();
         let (per_iter_ns, warmup_ns) = warm_up(w, clock, &cfg)?;
         let iters = match cfg.mode {
@@ -185,7 +199,8 @@ impl Sampler {
         let mut samples = Vec::new();
         let mut min_allocs: Option<(u64, u64)> = None;
         let mut total_ns = 0.0;
-        let wall = std::time::Instant::now();
+        let wall = crate::clock::WallTimer::start();
+        let joules_before = read_meter(meter);
         let converged = loop {
             if let Some(f) = self.flusher.as_mut() {
                 w.flush_caches(f);
@@ -204,11 +219,18 @@ impl Sampler {
             // The cap bounds both the timed time and the wall-clock time (which also pays for
             // flushes, bookkeeping and device syncs), so a user's --timeout is never the first limit.
             let capped = total_ns >= cfg.max_time_s * 1e9
-                || (cfg.wall_time_cap && wall.elapsed().as_secs_f64() >= cfg.max_time_s)
+                || (cfg.wall_time_cap && wall.elapsed_s().is_some_and(|s| s >= cfg.max_time_s))
                 || samples.len() >= cfg.max_samples;
             if crate::suite::interrupt::requested() || capped {
                 break false;
             }
+        };
+        let total_iters = samples.len() as f64 * iters as f64;
+        let energy = match cfg.mode {
+            CacheMode::Cold => Energy::unavailable(
+                "cold mode: the sampling loop also flushes caches, whose energy would be counted",
+            ),
+            CacheMode::Hot => loop_energy(meter, joules_before, wall.elapsed(), total_iters),
         };
         let alloc = counting.then(|| {
             let (c, b) = min_allocs.unwrap_or_default();
@@ -224,6 +246,7 @@ impl Sampler {
             total_ns,
             converged,
             alloc,
+            energy,
         })
     }
 }
@@ -304,6 +327,7 @@ pub fn blank_measurement(spec: &WorkloadSpec, mode: CacheMode) -> Measurement {
         validation: None,
         alloc: None,
         sampling: None,
+        energy: None,
         status: Status::Skipped,
         reason: None,
         extra: Default::default(),
@@ -315,4 +339,66 @@ pub fn skipped(spec: &WorkloadSpec, mode: CacheMode, reason: impl Into<String>) 
     let mut m = blank_measurement(spec, mode);
     m.reason = Some(reason.into());
     m
+}
+
+type MeterResult = std::result::Result<Box<dyn EnergyMeter>, String>;
+
+fn read_meter(meter: &mut MeterResult) -> std::result::Result<f64, String> {
+    match meter {
+        Ok(m) => m.joules(),
+        Err(reason) => Err(reason.clone()),
+    }
+}
+
+/// Energy of the whole sampling loop per iteration. The loop also runs the sampler's own
+/// bookkeeping between batches, a small share of its time that is counted too.
+fn loop_energy(
+    meter: &mut MeterResult,
+    before: std::result::Result<f64, String>,
+    elapsed: std::time::Duration,
+    total_iters: f64,
+) -> Energy {
+    let joules = before.and_then(|b| Ok(read_meter(meter)? - b));
+    let secs = elapsed.as_secs_f64();
+    let min_window_s = meter.as_ref().map_or(0.0, |m| m.min_window_s());
+    match joules {
+        Err(reason) => Energy::unavailable(reason),
+        Ok(_) if secs < min_window_s => Energy::unavailable(format!(
+            "sampled for {:.1} ms, too short for the counter (needs {:.0} ms)",
+            secs * 1e3,
+            min_window_s * 1e3
+        )),
+        Ok(j) => Energy {
+            source: meter.as_ref().ok().map(|m| m.source()),
+            joules_per_iter: Some(j / total_iters),
+            watts: Some(j / secs),
+            ..Energy::default()
+        },
+    }
+}
+
+fn with_efficiency(mut e: Energy, flops: f64) -> Energy {
+    if let Some(j) = e.joules_per_iter.filter(|&j| j > 0.0 && flops > 0.0) {
+        e.gflops_per_joule = Some(flops / j / 1e9);
+    }
+    e
+}
+
+/// Each `<thing>_per_execute` count a workload declares (tokens, images, samples) becomes a
+/// `<thing>_per_s` rate at the median time, so model-level throughput comes from the same
+/// statistic as every other rate.
+fn add_rates_per_second(
+    extra: &mut std::collections::BTreeMap<String, serde_json::Value>,
+    secs: f64,
+) {
+    let rates: Vec<(String, f64)> = extra
+        .iter()
+        .filter_map(|(k, v)| {
+            let thing = k.strip_suffix("_per_execute")?;
+            Some((format!("{thing}_per_s"), v.as_f64()? / secs))
+        })
+        .collect();
+    for (k, v) in rates {
+        extra.insert(k, v.into());
+    }
 }

@@ -101,6 +101,34 @@ pub struct Stats {
     pub outliers: OutlierCounts,
 }
 
+/// Energy read from a hardware counter (RAPL, NVML) around the timed batches. When no counter
+/// can be read, only `unavailable` is set: no figure is ever estimated.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Energy {
+    /// The counter read, e.g. `rapl:package-0+dram`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joules_per_iter: Option<f64>,
+    /// Mean power over the timed batches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watts: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gflops_per_joule: Option<f64>,
+    /// Why there is no figure (no counter on this machine, permission, too short to resolve).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+impl Energy {
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self {
+            unavailable: Some(reason.into()),
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Throughput {
     pub gflops: Option<f64>,
@@ -178,6 +206,10 @@ pub struct Measurement {
     pub validation: Option<Validation>,
     pub alloc: Option<AllocCounts>,
     pub sampling: Option<SamplingInfo>,
+    /// Energy per op from a hardware counter, or why there is none (absent in files written
+    /// before energy was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub energy: Option<Energy>,
     pub status: Status,
     pub reason: Option<String>,
     /// Extra, backend-specific fields (e.g. `ranks`, `busbw_gbps`, the SM clock).

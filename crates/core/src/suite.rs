@@ -489,10 +489,12 @@ pub mod interrupt {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     static REQUESTED: AtomicBool = AtomicBool::new(false);
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))] // no signals there
     static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 
     /// Installs the handler once per process; later calls are no-ops.
     pub fn install() {
+        #[cfg(not(target_arch = "wasm32"))]
         let _ = ctrlc::set_handler(|| {
             REQUESTED.store(true, Ordering::SeqCst);
             if SIGNALS.fetch_add(1, Ordering::SeqCst) >= 1 {

@@ -3,6 +3,7 @@
 
 use crate::Result;
 use crate::clock::{Clock, HostClock};
+use crate::energy::EnergyMeter;
 use crate::schema::{DType, Validation};
 use std::collections::BTreeMap;
 
@@ -149,6 +150,13 @@ pub trait Workload: Send {
     /// Backend-specific facts to record in the measurement's `extra` (device name, driver, ...).
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {
         BTreeMap::new()
+    }
+
+    /// The energy counter read around the sampling loop: the host's RAPL by default. Device
+    /// backends return their own counter (NVML), or the reason they have none; the host's
+    /// package energy does not describe work done on a device.
+    fn energy_meter(&self) -> std::result::Result<Box<dyn EnergyMeter>, String> {
+        crate::energy::host_meter()
     }
 }
 

@@ -100,3 +100,99 @@ fn a_real_kernel_is_valid_and_timed_on_the_host_clock() {
     assert!(m.stats.unwrap().median_ns > 0.0);
     assert_eq!(m.extra["seed"], 7);
 }
+
+/// A counter that charges exactly 1 mJ per `execute`, so the expected energy is known.
+struct ChargedAddOne {
+    inner: common::AddOne,
+    executes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+struct ExecuteCounter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl tensorbench_core::energy::EnergyMeter for ExecuteCounter {
+    fn source(&self) -> String {
+        "test:1mJ-per-execute".into()
+    }
+    fn joules(&mut self) -> Result<f64, String> {
+        Ok(self.0.load(std::sync::atomic::Ordering::SeqCst) as f64 * 1e-3)
+    }
+}
+
+impl tensorbench_core::Workload for ChargedAddOne {
+    fn spec(&self) -> &tensorbench_core::WorkloadSpec {
+        self.inner.spec()
+    }
+    fn prepare(&mut self, seed: u64) -> tensorbench_core::Result<()> {
+        self.inner.prepare(seed)
+    }
+    fn execute(&mut self) {
+        self.executes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.execute();
+    }
+    fn validate(&mut self) -> tensorbench_core::Result<tensorbench_core::schema::Validation> {
+        self.inner.validate()
+    }
+    fn energy_meter(&self) -> Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+        Ok(Box::new(ExecuteCounter(self.executes.clone())))
+    }
+}
+
+#[test]
+fn energy_per_iteration_comes_from_the_workloads_counter() {
+    let mut cfg = config();
+    cfg.min_time_s = 0.08;
+    let mut w = ChargedAddOne {
+        inner: AddOne::new(1024),
+        executes: Default::default(),
+    };
+    let m = Sampler::new(cfg, 1 << 20).measure(&mut w, 1, &Peaks::new());
+    assert_eq!(m.status, Status::Ok);
+    let e = m.energy.expect("energy recorded");
+    assert_eq!(e.source.as_deref(), Some("test:1mJ-per-execute"));
+    assert!(e.unavailable.is_none());
+    let j = e.joules_per_iter.unwrap();
+    assert!((j - 1e-3).abs() < 1e-12, "{j}");
+    let gflops_per_joule = e.gflops_per_joule.unwrap();
+    assert!((gflops_per_joule - 1024.0 / 1e-3 / 1e9).abs() < 1e-9);
+    assert!(e.watts.unwrap() > 0.0);
+}
+
+#[test]
+fn energy_without_a_counter_carries_the_reason_and_no_figure() {
+    let mut cfg = config();
+    cfg.min_time_s = 0.06;
+    let mut w = AddOne::new(1024);
+    let m = Sampler::new(cfg, 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let e = m.energy.expect("energy field present");
+    if std::path::Path::new("/sys/class/powercap/intel-rapl:0").exists() {
+        assert!(e.joules_per_iter.is_some() || e.unavailable.is_some());
+    } else {
+        assert!(e.joules_per_iter.is_none() && e.gflops_per_joule.is_none());
+        assert!(e.unavailable.unwrap().contains("RAPL"));
+    }
+}
+
+#[test]
+fn a_short_loop_reports_no_energy() {
+    let mut w = ChargedAddOne {
+        inner: AddOne::new(16),
+        executes: Default::default(),
+    };
+    let mut cfg = config();
+    cfg.max_samples = 10;
+    let m = Sampler::new(cfg, 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let e = m.energy.unwrap();
+    assert!(e.joules_per_iter.is_none());
+    assert!(e.unavailable.unwrap().contains("too short"));
+}
+
+#[test]
+fn counts_per_execute_become_rates_at_the_median() {
+    let mut w = Scripted::new(vec![2000.0]);
+    w.extra.insert("tokens_per_execute".into(), 128.into());
+    let m = Sampler::new(config(), 1 << 20).measure(&mut w, 1, &Peaks::new());
+    // 128 tokens every 2 µs.
+    let rate = m.extra["tokens_per_s"].as_f64().unwrap();
+    assert!((rate / (128.0 / 2e-6) - 1.0).abs() < 1e-12, "{rate}");
+}

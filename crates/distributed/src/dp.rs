@@ -233,6 +233,12 @@ impl Workload for DpStep {
         })
     }
 
+    fn energy_meter(
+        &self,
+    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+        Err(crate::NO_PER_RANK_ENERGY.into())
+    }
+
     fn clock(&self) -> Result<Box<dyn Clock>> {
         Ok(Box::new(MpiClock::new()))
     }

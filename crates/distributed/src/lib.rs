@@ -34,6 +34,11 @@ pub mod watchdog;
 use tensorbench_core::Workload;
 use tensorbench_core::schema::Measurement;
 
+/// Ranks on one node share its package energy counter, and a collective's energy is spread over
+/// every node: no per-rank figure can be read, so none is reported.
+pub const NO_PER_RANK_ENERGY: &str = "no per-rank energy counter: ranks on a node share its \
+     package counter and a collective spends energy on every node";
+
 /// A workload run by every rank at once. All of its methods are collective: every rank calls
 /// them in the same order, and they return the same verdicts on every rank.
 pub trait DistWorkload: Workload {

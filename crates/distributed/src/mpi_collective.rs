@@ -107,6 +107,12 @@ impl Workload for MpiCollective {
         Ok(validation(self.wrong, comm::max_f64(local.max_rel_err)))
     }
 
+    fn energy_meter(
+        &self,
+    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+        Err(crate::NO_PER_RANK_ENERGY.into())
+    }
+
     fn clock(&self) -> Result<Box<dyn Clock>> {
         Ok(Box::new(MpiClock::new()))
     }

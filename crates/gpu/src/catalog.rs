@@ -83,7 +83,24 @@ pub fn kernel_points(profile: Profile) -> Vec<(Kernel, Shape)> {
     for (m, n, k) in gemm_shapes(profile) {
         points.push((Kernel::Gemm, Shape::Gemm { m, n, k }));
     }
+    for shape in mlp_shapes(profile) {
+        points.push((Kernel::Mlp, shape));
+    }
     points
+}
+
+/// MLP forward passes: a small batch through narrow layers, and a training-sized batch through
+/// hidden-size layers.
+pub fn mlp_shapes(profile: Profile) -> Vec<Shape> {
+    let mlp = |batch, width, layers| Shape::Mlp {
+        batch,
+        width,
+        layers,
+    };
+    match profile {
+        Profile::Quick => vec![mlp(64, 256, 3)],
+        Profile::Standard | Profile::Full => vec![mlp(128, 1024, 4), mlp(4096, 4096, 4)],
+    }
 }
 
 fn transpose_shapes(profile: Profile) -> Vec<(usize, usize)> {

@@ -87,6 +87,9 @@ pub enum Kernel {
     Gemm,
     /// Out-of-place transpose of a row-major matrix.
     Transpose,
+    /// Forward pass of an MLP: h ← gelu(h·W) for each square weight matrix, GEMMs and GELUs
+    /// run one after another as a framework would.
+    Mlp,
 }
 
 /// Epsilon added to the variance in layer_norm (PyTorch's default).
@@ -103,6 +106,7 @@ impl Kernel {
             Kernel::LayerNorm => "layer_norm",
             Kernel::Gemm => "gemm",
             Kernel::Transpose => "transpose",
+            Kernel::Mlp => "mlp_forward",
         }
     }
 }
@@ -116,6 +120,12 @@ pub enum Shape {
     Rows { rows: usize, cols: usize },
     /// C\[m×n\] = A\[m×k\]·B\[k×n\].
     Gemm { m: usize, n: usize, k: usize },
+    /// `layers` square layers of `width` on a batch of `batch` rows.
+    Mlp {
+        batch: usize,
+        width: usize,
+        layers: usize,
+    },
 }
 
 impl Shape {
@@ -125,6 +135,11 @@ impl Shape {
             Shape::Flat(n) => vec![("n", n)],
             Shape::Rows { rows, cols } => vec![("rows", rows), ("cols", cols)],
             Shape::Gemm { m, n, k } => vec![("m", m), ("n", n), ("k", k)],
+            Shape::Mlp {
+                batch,
+                width,
+                layers,
+            } => vec![("batch", batch), ("width", width), ("layers", layers)],
         }
     }
 
@@ -133,6 +148,7 @@ impl Shape {
             Shape::Flat(n) => n,
             Shape::Rows { rows, cols } => rows * cols,
             Shape::Gemm { m, n, .. } => m * n,
+            Shape::Mlp { batch, width, .. } => batch * width,
         }
     }
 }
@@ -154,6 +170,22 @@ pub fn cost(kernel: Kernel, shape: Shape) -> (f64, f64) {
         // mean, centre, square+sum, scale, gain, bias (two FLOPs each for the fused ones)
         (Kernel::LayerNorm, Shape::Rows { cols, .. }) => (8.0 * e, 8.0 * e + 8.0 * cols as f64),
         (Kernel::Transpose, _) => (0.0, 8.0 * e),
+        // Per layer a GEMM and a GELU; the weights are read once, the activations in and out.
+        (
+            Kernel::Mlp,
+            Shape::Mlp {
+                batch,
+                width,
+                layers,
+            },
+        ) => {
+            let (b, w, l) = (batch as f64, width as f64, layers as f64);
+            let gelu = UnaryOp::Gelu.flops();
+            (
+                l * (2.0 * b * w * w + gelu * b * w),
+                4.0 * (l * w * w + 2.0 * b * w),
+            )
+        }
         _ => (0.0, 0.0),
     }
 }
@@ -183,6 +215,14 @@ impl Problem {
                 signed(2, cols),
             ],
             (Kernel::Gemm, Shape::Gemm { m, n, k }) => vec![signed(0, m * k), signed(1, k * n)],
+            (Kernel::Mlp, Shape::Mlp { width, layers, .. }) => {
+                // U(-1,1)·√(3/width) keeps the variance of h·W that of h, layer after layer.
+                let scale = (3.0 / width as f32).sqrt();
+                let weight = |i: u64| signed(i, width * width).iter().map(|w| w * scale).collect();
+                std::iter::once(signed(0, n))
+                    .chain((1..=layers as u64).map(weight))
+                    .collect()
+            }
             _ => vec![signed(0, n)],
         };
         Self {
@@ -208,6 +248,16 @@ impl Problem {
             (Kernel::LayerNorm, Shape::Rows { rows, cols }) => {
                 vec![vec![rows, cols], vec![cols], vec![cols]]
             }
+            (
+                Kernel::Mlp,
+                Shape::Mlp {
+                    batch,
+                    width,
+                    layers,
+                },
+            ) => std::iter::once(vec![batch, width])
+                .chain(std::iter::repeat_n(vec![width, width], layers))
+                .collect(),
             (_, Shape::Rows { rows, cols }) => vec![vec![rows, cols]; self.inputs.len()],
             (_, shape) => vec![vec![shape.elements()]; self.inputs.len()],
         }
@@ -221,24 +271,28 @@ impl Problem {
             (Kernel::Transpose, Shape::Rows { rows, cols }) => vec![cols, rows],
             (_, Shape::Rows { rows, cols }) => vec![rows, cols],
             (_, Shape::Gemm { m, n, .. }) => vec![m, n],
+            (_, Shape::Mlp { batch, width, .. }) => vec![batch, width],
             (_, Shape::Flat(n)) => vec![n],
         }
     }
 
     /// Inputs and `output` for peer cross-checks (`--dump-tensors`).
     pub fn named_tensors(&self, output: Vec<f32>) -> Vec<NamedTensor> {
-        const NAMES: [&str; 3] = ["x", "y", "z"];
-        let names: &[&str] = match self.kernel {
-            Kernel::Gemm => &["a", "b"],
-            Kernel::LayerNorm => &["x", "gain", "bias"],
-            _ => &NAMES,
+        let fixed = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        let names: Vec<String> = match self.kernel {
+            Kernel::Gemm => fixed(&["a", "b"]),
+            Kernel::LayerNorm => fixed(&["x", "gain", "bias"]),
+            Kernel::Mlp => std::iter::once("x".to_string())
+                .chain((1..self.inputs.len()).map(|i| format!("w{i}")))
+                .collect(),
+            _ => fixed(&["x", "y", "z"]),
         };
         let mut out: Vec<NamedTensor> = self
             .inputs
             .iter()
             .zip(self.input_shapes())
             .zip(names)
-            .map(|((data, shape), name)| NamedTensor::input(name, &shape, data))
+            .map(|((data, shape), name)| NamedTensor::input(&name, &shape, data))
             .collect();
         out.push(NamedTensor::output("out", &self.output_shape(), &output));
         out
@@ -309,6 +363,25 @@ impl Problem {
             (Kernel::Gemm, Shape::Gemm { m, n, k }) => {
                 reference::validate_gemm(got, &x[0], &x[1], (m, n, k), sum_tol)
             }
+            (
+                Kernel::Mlp,
+                Shape::Mlp {
+                    batch,
+                    width,
+                    layers,
+                },
+            ) => {
+                let (reference, magnitudes) = reference::mlp_forward(&x[0], &x[1..], batch, width);
+                // Each layer adds its GEMM's rounding and its GELU's to what it was given.
+                let tolerance = layers as f64 * (sum_tol + reference::TRANSCENDENTAL_TOLERANCE);
+                reference::validate_magnitudes(
+                    got,
+                    &reference,
+                    &magnitudes,
+                    tolerance,
+                    "f64 MLP forward, error relative to Σ|h·W| of the last layer",
+                )
+            }
             (kernel, shape) => Validation {
                 max_rel_err: f64::INFINITY,
                 tolerance: 0.0,
@@ -343,6 +416,38 @@ mod tests {
         assert!(p.validate(&[exact as f32], 20).passed);
         let lost: f64 = p.inputs[0][..4095].iter().map(|&v| f64::from(v)).sum();
         assert!(!p.validate(&[lost as f32], 20).passed);
+    }
+
+    #[test]
+    fn mlp_reference_catches_a_skipped_gelu_and_a_lost_layer() {
+        let shape = Shape::Mlp {
+            batch: 3,
+            width: 16,
+            layers: 2,
+        };
+        let p = Problem::generate(Kernel::Mlp, shape, 5);
+        let (x, w) = (&p.inputs[0], &p.inputs[1..]);
+        let forward = |layers: usize, gelu: bool| -> Vec<f32> {
+            let mut h: Vec<f32> = x.clone();
+            for wl in &w[..layers] {
+                let mut next = vec![0.0f32; h.len()];
+                for r in 0..3 {
+                    for j in 0..16 {
+                        let dot: f32 = (0..16).map(|k| h[r * 16 + k] * wl[k * 16 + j]).sum();
+                        next[r * 16 + j] = if gelu {
+                            reference::gelu_tanh(dot.into()) as f32
+                        } else {
+                            dot
+                        };
+                    }
+                }
+                h = next;
+            }
+            h
+        };
+        assert!(p.validate(&forward(2, true), 16).passed);
+        assert!(!p.validate(&forward(2, false), 16).passed);
+        assert!(!p.validate(&forward(1, true), 16).passed);
     }
 
     #[test]

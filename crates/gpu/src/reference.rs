@@ -209,6 +209,34 @@ fn validation(err: f64, tolerance: f64, what: &str) -> Validation {
     }
 }
 
+/// The f64 forward pass of an MLP of square layers, h ← gelu(h·W) per weight matrix, with the
+/// magnitude Σ|h·W| behind each output of the last layer (the scale its error is measured on).
+pub fn mlp_forward(
+    x: &[f32],
+    weights: &[Vec<f32>],
+    batch: usize,
+    width: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let mut h: Vec<f64> = x.iter().map(|&v| v.into()).collect();
+    let mut magnitudes = vec![0.0; batch * width];
+    for w in weights {
+        let mut next = vec![0.0f64; batch * width];
+        magnitudes.fill(0.0);
+        for r in 0..batch {
+            let (row, out) = (&h[r * width..(r + 1) * width], r * width);
+            for (p, &hp) in row.iter().enumerate() {
+                for (j, &wpj) in w[p * width..(p + 1) * width].iter().enumerate() {
+                    let t = hp * f64::from(wpj);
+                    next[out + j] += t;
+                    magnitudes[out + j] += t.abs();
+                }
+            }
+        }
+        h = next.into_iter().map(gelu_tanh).collect();
+    }
+    (h, magnitudes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,6 +73,14 @@ fn our_kernels_match_the_reference() {
     for (m, n, k) in [(64, 64, 16), (70, 50, 33), (256, 512, 128)] {
         check(&mut kernel(&gpu, Kernel::Gemm, Shape::Gemm { m, n, k }));
     }
+    for (batch, width, layers) in [(4, 64, 1), (70, 96, 3)] {
+        let shape = Shape::Mlp {
+            batch,
+            width,
+            layers,
+        };
+        check(&mut kernel(&gpu, Kernel::Mlp, shape));
+    }
     check(&mut LaunchOverhead::new(
         point_spec(Point::Launch, Backend::Cuda),
         gpu.clone(),

@@ -90,6 +90,19 @@ fn softmax_and_layer_norm_match_the_reference() {
 }
 
 #[test]
+fn mlp_forward_matches_the_f64_reference() {
+    let Some(ctx) = context() else { return };
+    for (batch, width, layers) in [(4, 64, 1), (70, 96, 3), (64, 256, 2)] {
+        let shape = Shape::Mlp {
+            batch,
+            width,
+            layers,
+        };
+        check(&mut kernel(&ctx, Kernel::Mlp, shape));
+    }
+}
+
+#[test]
 fn matmul_matches_the_reference_on_ragged_shapes() {
     let Some(ctx) = context() else { return };
     for (m, n, k) in [(64, 64, 16), (70, 50, 33), (1, 130, 7), (128, 256, 96)] {

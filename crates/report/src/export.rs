@@ -6,7 +6,7 @@ use crate::format;
 use std::io::Write;
 use tensorbench_core::schema::{Bound, CacheMode, Run, Status};
 
-const HEADER: [&str; 33] = [
+const HEADER: [&str; 35] = [
     "run_id",
     "target",
     "id",
@@ -40,6 +40,8 @@ const HEADER: [&str; 33] = [
     "tolerance",
     "converged",
     "allocs_per_iter",
+    "joules_per_iter",
+    "gflops_per_joule",
 ];
 
 /// Writes a header and one row per measurement of every run. Text is quoted by the `csv` crate
@@ -57,7 +59,7 @@ pub fn write_csv<W: Write>(runs: &[Run], out: W) -> Result<()> {
             let timed = facts::is_timed(m);
             let roof = tensorbench_analysis::roofline::place(run, m);
             let v = m.validation.as_ref();
-            let record: [String; 33] = [
+            let record: [String; 35] = [
                 run.run_id.clone(),
                 run.target.clone(),
                 m.id.clone(),
@@ -105,6 +107,12 @@ pub fn write_csv<W: Write>(runs: &[Run], out: W) -> Result<()> {
                     .as_ref()
                     .map_or(String::new(), |s| s.converged.to_string()),
                 m.alloc.map_or(String::new(), |a| a.count.to_string()),
+                opt(facts::joules_per_iter(m).filter(|_| timed)),
+                opt(m
+                    .energy
+                    .as_ref()
+                    .and_then(|e| e.gflops_per_joule)
+                    .filter(|_| timed)),
             ];
             w.write_record(&record)?;
         }

@@ -33,6 +33,33 @@ pub fn suite(m: &Measurement) -> &str {
     m.id.split('/').next().unwrap_or(&m.id)
 }
 
+/// Joules per call, when a hardware counter gave one.
+pub fn joules_per_iter(m: &Measurement) -> Option<f64> {
+    m.energy.as_ref().and_then(|e| e.joules_per_iter)
+}
+
+/// How a run's energy was read: the counters used, or why there is no figure.
+pub fn energy_summary(run: &Run) -> String {
+    let mut sources: Vec<&str> = Vec::new();
+    let mut reasons: Vec<&str> = Vec::new();
+    for e in run.measurements.iter().filter_map(|m| m.energy.as_ref()) {
+        if let (Some(src), Some(_)) = (&e.source, e.joules_per_iter) {
+            if !sources.contains(&src.as_str()) {
+                sources.push(src);
+            }
+        } else if let Some(r) = &e.unavailable {
+            if !reasons.contains(&r.as_str()) {
+                reasons.push(r);
+            }
+        }
+    }
+    match (sources.is_empty(), reasons.first()) {
+        (false, _) => sources.join(", "),
+        (true, Some(r)) => format!("not measured: {r}"),
+        (true, None) => "not recorded".into(),
+    }
+}
+
 pub fn median_ns(m: &Measurement) -> Option<f64> {
     m.stats.as_ref().map(|s| s.median_ns)
 }

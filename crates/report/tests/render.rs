@@ -296,3 +296,32 @@ fn csv_has_every_measurement_properly_quoted() {
     assert!(skipped[col("median_ns")].is_empty() && skipped[col("gflops")].is_empty());
     assert!(!skipped[col("reason")].is_empty());
 }
+
+#[test]
+fn energy_columns_appear_only_with_a_counter_and_the_reason_otherwise() {
+    use tensorbench_core::schema::Energy;
+    let mut run = fixtures::run(20, 3);
+    for m in &mut run.measurements {
+        m.energy = Some(Energy::unavailable("no RAPL energy counters: test reason"));
+    }
+    let html = render_html(&ReportInput::new(vec![run.clone()])).unwrap();
+    assert!(!html.contains(&esc("GFLOP/J")));
+    assert!(
+        section(&html, "overview").contains("not measured: no RAPL energy counters: test reason")
+    );
+
+    let m = &mut run.measurements[0];
+    m.energy = Some(Energy {
+        source: Some("rapl:package-0".into()),
+        joules_per_iter: Some(2.5e-3),
+        watts: Some(50.0),
+        gflops_per_joule: Some(7.25),
+        unavailable: None,
+    });
+    let html = render_html(&ReportInput::new(vec![run])).unwrap();
+    let measurements = section(&html, "measurements");
+    assert!(measurements.contains(&esc("GFLOP/J")));
+    assert!(measurements.contains("2.5 mJ"), "joules per call shown");
+    assert!(measurements.contains("7.25"));
+    assert!(section(&html, "overview").contains("rapl:package-0"));
+}

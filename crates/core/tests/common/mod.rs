@@ -94,6 +94,7 @@ pub struct Scripted {
     pub per_iter_ns: Vec<f64>,
     pub iters_seen: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
     pub pending: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl Scripted {
@@ -103,6 +104,7 @@ impl Scripted {
             per_iter_ns,
             iters_seen: Default::default(),
             pending: Default::default(),
+            extra: Default::default(),
         }
     }
 }
@@ -156,5 +158,8 @@ impl Workload for Scripted {
             pending: self.pending.clone(),
             iters_seen: self.iters_seen.clone(),
         }))
+    }
+    fn extra(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.extra.clone()
     }
 }

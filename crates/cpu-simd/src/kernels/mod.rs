@@ -4,18 +4,24 @@
 //! - [`simd`]: explicit SIMD per instruction set ([`simd::Kernels`]), with a portable fallback;
 //! - [`par`] (feature `parallel`): rayon over the SIMD kernels, in chunks;
 //! - [`peers`] (feature `suite`): well-known crates (`ndarray`, `gemm`, `matrixmultiply`);
-//! - [`conv`]: conv2d via im2col + any of the GEMMs above.
+//! - [`conv`]: conv2d via im2col + any of the GEMMs above;
+//! - [`int8`]: quantized dot and GEMM (`i8` in, `i32` accumulated).
 //!
 //! Everything outside `par` and `peers` is free of threads and OS services, so a wasm32 build
 //! can use it unchanged.
 
 pub mod conv;
+pub mod half_prec;
+pub mod int8;
+pub mod int8_gemm;
 #[cfg(feature = "parallel")]
 pub mod par;
 #[cfg(feature = "suite")]
 pub mod peers;
+pub mod quant;
 pub mod scalar;
 pub mod simd;
+pub mod sparse;
 
 /// A reduction over a slice, a row or a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -85,6 +85,16 @@ pub fn sum(x: &[f32]) -> f32 {
     sum(lo) + sum(hi)
 }
 
+/// Pairwise sum of products, like [`sum`].
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "dot operands differ in length");
+    if a.len() <= 32 {
+        return a.iter().zip(b).map(|(x, y)| x * y).sum();
+    }
+    let h = a.len() / 2;
+    dot(&a[..h], &b[..h]) + dot(&a[h..], &b[h..])
+}
+
 pub fn reduce(op: Reduction, x: &[f32]) -> f32 {
     match op {
         Reduction::Sum => sum(x),

@@ -4,14 +4,24 @@
 //! Every workload prepares fresh seeded inputs, runs one kernel of one backend family per
 //! `execute`, and validates its output against an f64 reference computed from the same inputs.
 
+pub mod alloc;
 pub mod conv2d;
 pub mod creation;
 pub mod elementwise;
+pub mod fft;
+pub mod fusion;
 pub mod gemm;
 pub mod layer_norm;
+pub mod mlp;
+pub mod models;
+pub mod precision;
+pub mod quant;
 pub mod reduce;
 pub mod reduce_axis;
+pub mod resnet;
 pub mod softmax;
+pub mod spmv;
+pub mod transformer;
 pub mod unary;
 
 pub mod binary;
@@ -135,4 +145,13 @@ pub fn register(suite: &mut Suite, opts: &SuiteOptions) {
     layer_norm::register(suite, &ctx);
     gemm::register(suite, &ctx);
     conv2d::register(suite, &ctx);
+    precision::register(suite, &ctx);
+    quant::register(suite, &ctx);
+    fft::register(suite, &ctx);
+    spmv::register(suite, &ctx);
+    alloc::register(suite, &ctx);
+    transformer::register(suite, &ctx);
+    fusion::register(suite, &ctx);
+    resnet::register(suite, &ctx);
+    mlp::register(suite, &ctx);
 }

@@ -1,11 +1,13 @@
 //! Finding and opening the CUDA device: libraries probed before any call (cudarc panics when a
 //! library it needs is missing), a panic still caught as a second guard, device facts read once.
 
+use super::energy::{NvmlEnergy, NvmlMeter};
 use cudarc::driver::sys::CUdevice_attribute as Attr;
 use cudarc::driver::{CudaContext, CudaModule, CudaSlice, CudaStream};
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
+use tensorbench_core::energy::EnergyMeter;
 use tensorbench_core::schema::GpuInfo;
 use tensorbench_core::{Error, Result};
 
@@ -22,6 +24,8 @@ pub struct DeviceInfo {
     /// Maximum SM and memory clocks the driver reports (kHz); `None` where it no longer does.
     pub sm_clock_khz: Option<i32>,
     pub memory_clock_khz: Option<i32>,
+    /// `DDDDDDDD:BB:DD.0`, how NVML finds the same device.
+    pub pci_bus_id: Option<String>,
 }
 
 impl DeviceInfo {
@@ -81,6 +85,8 @@ pub struct CudaGpu {
     pub kernels: std::result::Result<Arc<CudaModule>, String>,
     /// Whether cuBLAS can be loaded, or why not.
     pub cublas: std::result::Result<(), String>,
+    /// The device's energy counter, or why it cannot be read.
+    pub energy: std::result::Result<Arc<NvmlEnergy>, String>,
     flush: Mutex<Option<CudaSlice<u8>>>,
 }
 
@@ -120,12 +126,14 @@ fn open_device() -> std::result::Result<Arc<CudaGpu>, String> {
     } else {
         Err("cuBLAS not found (libcublas.so not on the library path)".to_string())
     };
+    let energy = NvmlEnergy::open(info.pci_bus_id.clone());
     Ok(Arc::new(CudaGpu {
         ctx,
         stream,
         info,
         kernels,
         cublas,
+        energy,
         flush: Mutex::new(None),
     }))
 }
@@ -151,10 +159,24 @@ fn read_info(
         driver_version,
         sm_clock_khz: attr(Attr::CU_DEVICE_ATTRIBUTE_CLOCK_RATE).filter(|&c| c > 0),
         memory_clock_khz: attr(Attr::CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE).filter(|&c| c > 0),
+        pci_bus_id: pci_bus_id(&attr),
     })
 }
 
+fn pci_bus_id(attr: &dyn Fn(Attr) -> Option<i32>) -> Option<String> {
+    let domain = attr(Attr::CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID)?;
+    let bus = attr(Attr::CU_DEVICE_ATTRIBUTE_PCI_BUS_ID)?;
+    let device = attr(Attr::CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID)?;
+    Some(format!("{domain:08X}:{bus:02X}:{device:02X}.0"))
+}
+
 impl CudaGpu {
+    /// A reader of the device's NVML energy counter for one sampling loop.
+    pub fn energy_meter(&self) -> std::result::Result<Box<dyn EnergyMeter>, String> {
+        let energy = self.energy.as_ref().map_err(Clone::clone)?;
+        Ok(Box::new(NvmlMeter::new(energy.clone(), &self.info.name)))
+    }
+
     /// Free device memory now, in bytes.
     pub fn free_memory(&self) -> Option<usize> {
         self.ctx.mem_get_info().ok().map(|(free, _)| free)

@@ -8,6 +8,7 @@
 pub mod blas;
 pub mod clock;
 pub mod device;
+pub mod energy;
 pub mod kernels;
 pub mod ops;
 pub mod transfer;
@@ -119,5 +120,10 @@ impl Workload for Boxed {
     }
     fn extra(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
         self.0.extra()
+    }
+    fn energy_meter(
+        &self,
+    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+        self.0.energy_meter()
     }
 }

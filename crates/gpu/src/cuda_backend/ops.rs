@@ -27,6 +27,7 @@ fn kernel_name(kernel: Kernel) -> &'static [&'static str] {
         Kernel::LayerNorm => &["layer_norm"],
         Kernel::Transpose => &["transpose"],
         Kernel::Gemm => &["matmul"],
+        Kernel::Mlp => &["matmul", "gelu_f32"],
     }
 }
 
@@ -41,8 +42,10 @@ struct State {
     problem: Problem,
     inputs: Vec<CudaSlice<f32>>,
     output: CudaSlice<f32>,
-    /// Partials of the full sum; empty otherwise.
+    /// Partials of the full sum; an MLP layer's pre-activations; empty otherwise.
     scratch: CudaSlice<f32>,
+    /// An MLP's hidden activations between layers; empty otherwise.
+    hidden: CudaSlice<f32>,
     functions: Vec<CudaFunction>,
     partials: u32,
 }
@@ -148,6 +151,37 @@ impl CudaKernelWorkload {
                         shared_mem_bytes: 0,
                     })?;
                 }
+                (
+                    Kernel::Mlp,
+                    Shape::Mlp {
+                        batch,
+                        width,
+                        layers,
+                    },
+                ) => {
+                    let (m, w) = (batch as u32, width as u32);
+                    let n4 = (batch * width / 4) as u64;
+                    let gemm = LaunchConfig {
+                        grid_dim: (w.div_ceil(64), m.div_ceil(64), 1),
+                        block_dim: (16, 16, 1),
+                        shared_mem_bytes: 0,
+                    };
+                    for layer in 0..layers {
+                        let src = if layer == 0 { x } else { &st.hidden };
+                        let mut b = s.launch_builder(&f[0]);
+                        b.arg(src).arg(&st.inputs[layer + 1]).arg(&mut st.scratch);
+                        b.arg(&m).arg(&w).arg(&w);
+                        b.launch(gemm)?;
+                        let dst = if layer + 1 == layers {
+                            &mut *out
+                        } else {
+                            &mut st.hidden
+                        };
+                        let mut b = s.launch_builder(&f[1]);
+                        b.arg(&st.scratch).arg(dst).arg(&n4);
+                        b.launch(one_d(grid(n4)))?;
+                    }
+                }
                 _ => {
                     return Err(DriverError(
                         cudarc::driver::sys::CUresult::CUDA_ERROR_INVALID_VALUE,
@@ -168,6 +202,7 @@ impl CudaKernelWorkload {
             }
             Shape::Rows { cols, .. } => cols.div_ceil(block) + 8,
             Shape::Gemm { k, .. } => k,
+            Shape::Mlp { width, .. } => width,
         }
     }
 
@@ -191,12 +226,18 @@ impl CudaKernelWorkload {
             }
             _ => 1,
         };
-        let scratch = s.alloc_zeros::<f32>(partials as usize).map_err(e)?;
+        let (scratch_len, hidden_len) = match self.shape {
+            Shape::Mlp { batch, width, .. } => (batch * width, batch * width),
+            _ => (partials as usize, 0),
+        };
+        let scratch = s.alloc_zeros::<f32>(scratch_len).map_err(e)?;
+        let hidden = s.alloc_zeros::<f32>(hidden_len.max(1)).map_err(e)?;
         Ok(State {
             problem: problem.clone(),
             inputs,
             output,
             scratch,
+            hidden,
             functions,
             partials,
         })
@@ -256,6 +297,12 @@ impl Workload for CudaKernelWorkload {
 
     fn clock(&self) -> Result<Box<dyn Clock>> {
         Ok(Box::new(EventClock::new(self.gpu.clone())?))
+    }
+
+    fn energy_meter(
+        &self,
+    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+        self.gpu.energy_meter()
     }
 
     fn flush_caches(&mut self, _host: &mut CacheFlusher) {

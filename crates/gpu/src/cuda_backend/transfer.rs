@@ -162,6 +162,12 @@ impl Workload for CudaTransfer {
         Ok(Box::new(EventClock::new(self.gpu.clone())?))
     }
 
+    fn energy_meter(
+        &self,
+    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+        self.gpu.energy_meter()
+    }
+
     fn flush_caches(&mut self, _host: &mut CacheFlusher) {
         if let Err(e) = self.gpu.flush_l2() {
             self.failure.get_or_insert(e);
@@ -240,6 +246,12 @@ impl Workload for LaunchOverhead {
 
     fn clock(&self) -> Result<Box<dyn Clock>> {
         Ok(Box::new(EventClock::new(self.gpu.clone())?))
+    }
+
+    fn energy_meter(
+        &self,
+    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+        self.gpu.energy_meter()
     }
 
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {

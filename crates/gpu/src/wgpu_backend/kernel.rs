@@ -3,7 +3,7 @@
 
 use super::clock::device_clock;
 use super::context::WgpuContext;
-use super::{elementwise, matmul, rows, sum, transpose};
+use super::{elementwise, matmul, mlp, rows, sum, transpose};
 use crate::problem::{Kernel, Problem, Shape};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -116,6 +116,7 @@ fn build_plan(ctx: &WgpuContext, problem: &Problem) -> Result<Plan> {
         Kernel::RowSum | Kernel::Softmax | Kernel::LayerNorm => rows::plan(ctx, problem),
         Kernel::Gemm => matmul::plan(ctx, problem),
         Kernel::Transpose => transpose::plan(ctx, problem),
+        Kernel::Mlp => mlp::plan(ctx, problem),
     }
 }
 
@@ -186,6 +187,12 @@ impl Workload for KernelWorkload {
 
     fn clock(&self) -> Result<Box<dyn Clock>> {
         device_clock(&self.ctx)
+    }
+
+    fn energy_meter(
+        &self,
+    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+        Err(super::NO_ENERGY_COUNTER.into())
     }
 
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {

@@ -6,6 +6,7 @@ pub mod context;
 pub mod elementwise;
 pub mod kernel;
 pub mod matmul;
+pub mod mlp;
 pub mod rows;
 pub mod sum;
 pub mod transfer;
@@ -20,6 +21,11 @@ use tensorbench_core::suite::Suite;
 use transfer::{DataWorkload, Movement};
 
 /// Opens the adapter, catching a panic from a broken driver as an error.
+/// wgpu exposes no energy counter, and the host's package counter does not describe work done
+/// on a GPU.
+const NO_ENERGY_COUNTER: &str = "wgpu exposes no energy counter (NVIDIA GPUs report energy \
+     through the cuda backend's NVML counter)";
+
 pub fn open() -> Result<Arc<WgpuContext>, String> {
     std::panic::catch_unwind(WgpuContext::open)
         .unwrap_or_else(|_| Err("wgpu panicked while opening the adapter".into()))
@@ -73,6 +79,7 @@ fn too_large(ctx: &WgpuContext, point: Point) -> Option<String> {
         Point::Kernel(_, Shape::Flat(n)) => n,
         Point::Kernel(_, Shape::Rows { rows, cols }) => rows * cols,
         Point::Kernel(_, Shape::Gemm { m, n, k }) => (m * k).max(k * n).max(m * n),
+        Point::Kernel(_, Shape::Mlp { batch, width, .. }) => (batch * width).max(width * width),
         Point::Copy(n) | Point::Transfer { n, .. } => n,
         Point::Blas(..) | Point::Launch => 0,
     } as u64;

@@ -141,6 +141,12 @@ impl Workload for DataWorkload {
         ))
     }
 
+    fn energy_meter(
+        &self,
+    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+        Err(super::NO_ENERGY_COUNTER.into())
+    }
+
     /// Transfers include wgpu's CPU-side staging, which no device timestamp sees.
     fn clock(&self) -> Result<Box<dyn Clock>> {
         match self.movement {

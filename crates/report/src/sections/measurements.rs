@@ -62,6 +62,29 @@ const COLUMNS: [(&str, bool, Option<&str>); 13] = [
     ),
 ];
 
+/// Shown only for suites where a hardware counter gave a figure.
+const ENERGY_COLUMNS: [(&str, bool, Option<&str>); 2] = [
+    (
+        "energy/op",
+        true,
+        Some("joules per call from a hardware counter (RAPL, NVML) over the sampling loop"),
+    ),
+    ("GFLOP/J", true, Some("floating-point operations per joule")),
+];
+
+fn energy_cells(m: &Measurement) -> (Vec<Cell>, Vec<serde_json::Value>) {
+    let energy = m.energy.as_ref();
+    let joules = facts::joules_per_iter(m);
+    let per_joule = energy.and_then(|e| e.gflops_per_joule);
+    let source = energy.and_then(|e| e.source.clone().or(e.unavailable.clone()));
+    let cells = vec![
+        Cell::text(joules.map_or("–".into(), |j| format::with_unit(j, "J")))
+            .with_title(source.unwrap_or_default()),
+        Cell::text(per_joule.map_or("–".into(), |v| format::significant(v, 3))),
+    ];
+    (cells, vec![num_key(joules), num_key(per_joule)])
+}
+
 /// One table per (run, suite), in the order the suites first appear.
 pub fn suite_tables(runs: &[Run]) -> Vec<SuiteTable> {
     let mut out: Vec<SuiteTable> = Vec::new();
@@ -79,9 +102,19 @@ pub fn suite_tables(runs: &[Run]) -> Vec<SuiteTable> {
                 .iter()
                 .filter(|m| facts::suite(m) == s)
                 .collect();
-            let mut table = Table::new(format!("suite-{ri}-{}", out.len()), &COLUMNS);
+            let with_energy = ms.iter().any(|m| facts::joules_per_iter(m).is_some());
+            let mut columns = COLUMNS.to_vec();
+            if with_energy {
+                columns.extend(ENERGY_COLUMNS);
+            }
+            let mut table = Table::new(format!("suite-{ri}-{}", out.len()), &columns);
             for m in ms.iter().filter(|m| facts::is_timed(m)) {
-                let (cells, keys) = row(run, m);
+                let (mut cells, mut keys) = row(run, m);
+                if with_energy {
+                    let (c, k) = energy_cells(m);
+                    cells.extend(c);
+                    keys.extend(k);
+                }
                 table.push(cells, keys, None);
             }
             let title = if runs.len() > 1 {

@@ -91,6 +91,7 @@ fn run_facts(run: &Run) -> Vec<Fact> {
         fact("commit", git),
         fact("build", &run.build_profile),
         fact("command", &run.command),
+        fact("energy", crate::facts::energy_summary(run)),
     ]
 }
 

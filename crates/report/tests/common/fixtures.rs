@@ -197,6 +197,7 @@ pub fn timed(
             ci_target: 0.01,
         }),
         samples_ns: s,
+        energy: None,
         status: Status::Ok,
         reason: None,
         extra: BTreeMap::new(),

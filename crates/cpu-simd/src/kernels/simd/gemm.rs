@@ -2,7 +2,7 @@
 //! slivers that stay in L1, A into `MR × KC` slivers of an L2-resident block, and a register-tiled
 //! `MR × NR` microkernel does the FMAs. The tile shape is picked from the register count.
 
-use super::lanes::Lanes;
+use super::lanes::{Lanes, One};
 
 /// Depth of one packed block: a `KC × NR` B sliver fits L1, an `MC × KC` A block fits L2.
 const KC: usize = 256;
@@ -50,20 +50,53 @@ pub(crate) struct GemmArgs {
 #[inline(always)]
 pub(crate) unsafe fn gemm<S: Lanes>(s: S, g: GemmArgs, ws: &mut GemmWorkspace) {
     // SAFETY: forwarded contract.
+    unsafe { gemm_with(s, g, ws, NoEpilogue) }
+}
+
+/// What the GEMM applies to each finished output value before its only store (fusion: a bias
+/// and an activation cost no extra pass over C).
+pub(crate) trait Epilogue: Copy {
+    /// `v` holds `C[i, j..j + S::WIDTH]` of the region, complete (all of k summed).
+    fn apply<S: Lanes>(self, s: S, v: S::V, j: usize) -> S::V;
+}
+
+/// The plain product.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoEpilogue;
+impl Epilogue for NoEpilogue {
+    #[inline(always)]
+    fn apply<S: Lanes>(self, _s: S, v: S::V, _j: usize) -> S::V {
+        v
+    }
+}
+
+/// As [`gemm`], with `e` applied to every output value once it is complete.
+///
+/// # Safety
+/// As [`gemm`], plus whatever `e` reads for the columns `0..n` of the region.
+#[inline(always)]
+pub(crate) unsafe fn gemm_with<S: Lanes, E: Epilogue>(
+    s: S,
+    g: GemmArgs,
+    ws: &mut GemmWorkspace,
+    e: E,
+) {
+    // SAFETY: forwarded contract.
     unsafe {
         if S::REGISTERS >= 32 {
-            blocked::<S, 12, 2>(s, g, ws)
+            blocked::<S, 12, 2, E>(s, g, ws, e)
         } else {
-            blocked::<S, 6, 2>(s, g, ws)
+            blocked::<S, 6, 2, E>(s, g, ws, e)
         }
     }
 }
 
 #[inline(always)]
-unsafe fn blocked<S: Lanes, const MR: usize, const NV: usize>(
+unsafe fn blocked<S: Lanes, const MR: usize, const NV: usize, E: Epilogue>(
     s: S,
     g: GemmArgs,
     ws: &mut GemmWorkspace,
+    e: E,
 ) {
     let nr = NV * S::WIDTH;
     let mc = MR * MC_PANELS;
@@ -74,7 +107,10 @@ unsafe fn blocked<S: Lanes, const MR: usize, const NV: usize>(
     if g.k == 0 {
         for i in 0..g.m {
             // SAFETY: row i of C is writable for n floats.
-            unsafe { std::slice::from_raw_parts_mut(g.c.add(i * g.ldc), g.n).fill(0.0) };
+            let row = unsafe { std::slice::from_raw_parts_mut(g.c.add(i * g.ldc), g.n) };
+            for (j, c) in row.iter_mut().enumerate() {
+                *c = e.apply(One, 0.0, j);
+            }
         }
         return;
     }
@@ -95,7 +131,7 @@ unsafe fn blocked<S: Lanes, const MR: usize, const NV: usize>(
                         // SAFETY: packed buffers hold full zero-padded slivers; the C tile at
                         // (ic+ir, jc+jr) of size min(MR)×min(NR) lies inside C.
                         unsafe {
-                            micro::<S, MR, NV>(
+                            micro::<S, MR, NV, E>(
                                 s,
                                 kc,
                                 ws.a.as_ptr().add(ir * kc),
@@ -105,6 +141,7 @@ unsafe fn blocked<S: Lanes, const MR: usize, const NV: usize>(
                                 MR.min(mcb - ir),
                                 nr.min(ncb - jr),
                                 pc == 0,
+                                (pc + kc == g.k).then_some((e, jc + jr)),
                             )
                         };
                     }
@@ -158,9 +195,10 @@ unsafe fn pack_a<const MR: usize>(
 }
 
 /// The `MR × NR` register tile: `C (=|+=) Ap·Bp` over `kc`. Edge tiles go through a stack buffer.
+/// On the last k block, `last` carries the epilogue and the tile's first column in the region.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn micro<S: Lanes, const MR: usize, const NV: usize>(
+unsafe fn micro<S: Lanes, const MR: usize, const NV: usize, E: Epilogue>(
     s: S,
     kc: usize,
     pa: *const f32,
@@ -170,6 +208,7 @@ unsafe fn micro<S: Lanes, const MR: usize, const NV: usize>(
     mr: usize,
     nr: usize,
     overwrite: bool,
+    last: Option<(E, usize)>,
 ) {
     let w = S::WIDTH;
     let full = NV * w;
@@ -195,6 +234,10 @@ unsafe fn micro<S: Lanes, const MR: usize, const NV: usize>(
                 unsafe {
                     let cp = c.add(i * ldc + v * w);
                     let val = if overwrite { a } else { s.add(s.load(cp), a) };
+                    let val = match last {
+                        Some((e, j0)) => e.apply(s, val, j0 + v * w),
+                        None => val,
+                    };
                     s.store(cp, val);
                 }
             }
@@ -215,7 +258,11 @@ unsafe fn micro<S: Lanes, const MR: usize, const NV: usize>(
             unsafe {
                 let cp = c.add(i * ldc + j);
                 let t = tile[i * full + j];
-                *cp = if overwrite { t } else { *cp + t };
+                let t = if overwrite { t } else { *cp + t };
+                *cp = match last {
+                    Some((e, j0)) => e.apply(One, t, j0 + j),
+                    None => t,
+                };
             }
         }
     }

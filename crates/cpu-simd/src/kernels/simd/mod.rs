@@ -1,5 +1,6 @@
 //! Explicit SIMD kernels: AVX-512F and AVX2+FMA on x86_64 (detected at run time), NEON on
-//! aarch64, and a portable fallback that compiles everywhere (wasm32 included).
+//! aarch64, simd128 on wasm32 (fixed when the module is built), and a portable fallback that
+//! compiles everywhere.
 //!
 //! Each kernel is written once, generically over an internal `Lanes` register abstraction, and
 //! instantiated per instruction set inside a `#[target_feature]` function. [`Kernels`] is the
@@ -7,6 +8,7 @@
 //! `Kernels::new(isa)` pins one (tests run every kernel on every available set).
 
 mod elementwise;
+mod fused;
 mod gemm;
 mod lanes;
 mod math;
@@ -15,9 +17,12 @@ mod neon;
 mod peak;
 mod reduce;
 mod rows;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+pub use fused::Act;
 pub(crate) use gemm::GemmArgs;
 pub use gemm::GemmWorkspace;
 
@@ -34,6 +39,8 @@ pub enum Isa {
     Avx2,
     Avx512,
     Neon,
+    /// wasm32 `simd128`; present only in modules built with `-C target-feature=+simd128`.
+    Simd128,
 }
 
 impl Isa {
@@ -43,6 +50,7 @@ impl Isa {
             Isa::Avx2 => "avx2",
             Isa::Avx512 => "avx512",
             Isa::Neon => "neon",
+            Isa::Simd128 => "simd128",
         }
     }
 
@@ -61,6 +69,8 @@ impl Isa {
             }
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => true,
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => true,
             #[allow(unreachable_patterns)]
             _ => false,
         }
@@ -68,15 +78,21 @@ impl Isa {
 
     /// Every instruction set this CPU supports, narrowest first.
     pub fn available() -> Vec<Isa> {
-        [Isa::Portable, Isa::Neon, Isa::Avx2, Isa::Avx512]
-            .into_iter()
-            .filter(|i| i.is_supported())
-            .collect()
+        [
+            Isa::Portable,
+            Isa::Simd128,
+            Isa::Neon,
+            Isa::Avx2,
+            Isa::Avx512,
+        ]
+        .into_iter()
+        .filter(|i| i.is_supported())
+        .collect()
     }
 
     /// The widest supported instruction set.
     pub fn best() -> Isa {
-        [Isa::Avx512, Isa::Avx2, Isa::Neon]
+        [Isa::Avx512, Isa::Avx2, Isa::Neon, Isa::Simd128]
             .into_iter()
             .find(|i| i.is_supported())
             .unwrap_or(Isa::Portable)
@@ -136,6 +152,8 @@ impl Kernels {
             Isa::Avx2 => unsafe { run_avx2(t) },
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => t.run(neon::Neon),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => t.run(wasm::Simd128),
             _ => t.run(Portable),
         }
     }
@@ -219,6 +237,10 @@ impl Kernels {
     /// Sum of all elements, pairwise over blocks (error grows with log n).
     pub fn sum(&self, x: &[f32]) -> f32 {
         self.reduce(Reduction::Sum, x)
+    }
+    /// `Σ a[i]·b[i]`, pairwise over blocks like [`Kernels::sum`].
+    pub fn dot(&self, a: &[f32], b: &[f32]) -> f32 {
+        self.run(Dot { a, b })
     }
     /// Whole-slice reduction; the identity (0, -inf, +inf; NaN for a mean) for an empty slice.
     pub fn reduce(&self, op: Reduction, x: &[f32]) -> f32 {
@@ -476,6 +498,18 @@ impl Task for GemmTask<'_> {
     fn run<S: Lanes>(self, s: S) {
         // SAFETY: `gemm_raw`'s caller upholds the region contract.
         unsafe { gemm::gemm(s, self.g, self.ws) }
+    }
+}
+
+struct Dot<'a> {
+    a: &'a [f32],
+    b: &'a [f32],
+}
+impl Task for Dot<'_> {
+    type Out = f32;
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) -> f32 {
+        reduce::dot(s, self.a, self.b)
     }
 }
 

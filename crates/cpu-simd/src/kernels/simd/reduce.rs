@@ -94,10 +94,15 @@ pub(crate) fn reduce_leaf<S: Lanes, R: ReduceOp>(s: S, op: R, x: &[f32]) -> f32 
 /// stack) so the error grows with log(n), which keeps f32 within tolerance at 2^24 elements.
 #[inline(always)]
 pub(crate) fn reduce<S: Lanes, R: ReduceOp>(s: S, op: R, x: &[f32]) -> f32 {
+    pairwise(op, x.chunks(LEAF).map(|leaf| reduce_leaf(s, op, leaf)))
+}
+
+/// Combines leaf results pairwise: leaf `i` meets its neighbours like a binary counter's carries.
+#[inline(always)]
+fn pairwise<R: ReduceOp>(op: R, leaves: impl Iterator<Item = f32>) -> f32 {
     let mut stack = [0.0f32; 64];
     let mut depth = 0;
-    for (count, leaf) in x.chunks(LEAF).enumerate() {
-        let mut v = reduce_leaf(s, op, leaf);
+    for (count, mut v) in leaves.enumerate() {
         let mut c = count + 1;
         while c & 1 == 0 {
             depth -= 1;
@@ -111,6 +116,45 @@ pub(crate) fn reduce<S: Lanes, R: ReduceOp>(s: S, op: R, x: &[f32]) -> f32 {
         .iter()
         .rev()
         .fold(R::IDENTITY, |acc, &v| op.combine(One, v, acc))
+}
+
+/// `Σ a[i]·b[i]`, pairwise over leaves like the sum.
+#[inline(always)]
+pub(crate) fn dot<S: Lanes>(s: S, a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "dot operands differ in length");
+    let leaves = a.chunks(LEAF).zip(b.chunks(LEAF));
+    pairwise(SumOp, leaves.map(|(a, b)| dot_leaf(s, a, b)))
+}
+
+/// One leaf of the dot product with four independent vector accumulators.
+#[inline(always)]
+fn dot_leaf<S: Lanes>(s: S, a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len();
+    let w = S::WIDTH;
+    let body4 = n - n % (4 * w);
+    let body = n - n % w;
+    let (pa, pb) = (a.as_ptr(), b.as_ptr());
+    let mut acc = [s.splat(0.0); 4];
+    let mut i = 0;
+    while i < body4 {
+        for (k, c) in acc.iter_mut().enumerate() {
+            // SAFETY: i + 4·WIDTH <= n for both slices.
+            let (x, y) = unsafe { (s.load(pa.add(i + k * w)), s.load(pb.add(i + k * w))) };
+            *c = s.fma(x, y, *c);
+        }
+        i += 4 * w;
+    }
+    while i < body {
+        // SAFETY: i + WIDTH <= n for both slices.
+        let (x, y) = unsafe { (s.load(pa.add(i)), s.load(pb.add(i))) };
+        acc[0] = s.fma(x, y, acc[0]);
+        i += w;
+    }
+    let mut total = s.reduce_add(s.add(s.add(acc[0], acc[1]), s.add(acc[2], acc[3])));
+    for j in body..n {
+        total = One.fma(a[j], b[j], total);
+    }
+    total
 }
 
 /// `out[r] = reduce(x[r, ..])` for a row-major `rows × cols` matrix.

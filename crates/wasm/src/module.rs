@@ -1,0 +1,197 @@
+//! Inside the module, whichever ABI exports it: the clock over the embedder's `now`, the suite
+//! (the sampler runs in here) and the one-shot kernel outputs for the tests. Requests and
+//! replies are the JSON of `js/harness.mjs`.
+
+use crate::ops::{self, Flavor, KernelWorkload, Op, Point};
+use serde::{Deserialize, Serialize};
+use tensorbench_core::schema::{Measurement, Peaks};
+use tensorbench_core::{Clock, ClockSource, Result, Sampler, SamplerConfig, Workload};
+use tensorbench_cpu_simd::kernels::simd::Kernels;
+
+/// The embedder's clock: milliseconds from an arbitrary origin, monotonic.
+pub(crate) type Now = fn() -> f64;
+
+/// The `Clock` of this target: `performance.now()` in JavaScript engines, the host's monotonic
+/// clock imported into wasmtime. Its resolution depends on the embedder (Node: sub-microsecond;
+/// a browser coarsens it unless the page is cross-origin isolated).
+struct ModuleClock {
+    now: Now,
+    source: ClockSource,
+    started: Option<f64>,
+    resolution_ns: f64,
+}
+
+impl ModuleClock {
+    fn new(now: Now, source: ClockSource) -> Self {
+        Self {
+            now,
+            source,
+            started: None,
+            resolution_ns: resolution_ns(now),
+        }
+    }
+}
+
+/// The median smallest non-zero step between successive readings.
+fn resolution_ns(now: Now) -> f64 {
+    let mut steps: Vec<f64> = (0..101)
+        .map(|_| {
+            let a = now();
+            let mut b = now();
+            while b == a {
+                b = now();
+            }
+            (b - a) * 1e6
+        })
+        .collect();
+    steps.sort_by(f64::total_cmp);
+    steps[steps.len() / 2].max(1.0)
+}
+
+impl Clock for ModuleClock {
+    fn source(&self) -> ClockSource {
+        self.source
+    }
+    fn resolution_ns(&self) -> f64 {
+        self.resolution_ns
+    }
+    fn start(&mut self) -> Result<()> {
+        self.started = Some((self.now)());
+        Ok(())
+    }
+    fn stop(&mut self) -> Result<f64> {
+        let started = self
+            .started
+            .take()
+            .ok_or_else(|| tensorbench_core::Error::Clock {
+                clock: "module clock".into(),
+                reason: "stop() without start()".into(),
+            })?;
+        Ok(((self.now)() - started) * 1e6)
+    }
+}
+
+/// A workload of this module, timed by the module's clock.
+struct Timed {
+    inner: KernelWorkload,
+    now: Now,
+    source: ClockSource,
+}
+
+impl Workload for Timed {
+    fn spec(&self) -> &tensorbench_core::WorkloadSpec {
+        self.inner.spec()
+    }
+    fn prepare(&mut self, seed: u64) -> Result<()> {
+        self.inner.prepare(seed)
+    }
+    fn execute(&mut self) {
+        self.inner.execute()
+    }
+    fn validate(&mut self) -> Result<tensorbench_core::schema::Validation> {
+        self.inner.validate()
+    }
+    fn clock(&self) -> Result<Box<dyn Clock>> {
+        Ok(Box::new(ModuleClock::new(self.now, self.source)))
+    }
+    fn extra(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.inner.extra()
+    }
+    fn energy_meter(
+        &self,
+    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+        Err("no energy counter is readable from inside a wasm module".into())
+    }
+}
+
+/// The backend name of this build.
+pub(crate) fn backend() -> &'static str {
+    if cfg!(target_feature = "simd128") {
+        "wasm-simd128"
+    } else {
+        "wasm-scalar"
+    }
+}
+
+/// What the host asks the module to run.
+#[derive(Debug, Deserialize)]
+struct SuiteRequest {
+    profile: String,
+    seed: u64,
+    /// The runtime's name, which goes into every id.
+    runtime: String,
+    /// Ids to run (the host applied `--filter`); all of the profile when absent.
+    ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+struct SuiteReply {
+    backend: &'static str,
+    measurements: Vec<Measurement>,
+    /// Linear memory after the run: it only grows, so this is the high-water mark.
+    memory_bytes: u64,
+}
+
+fn error(message: String) -> String {
+    serde_json::json!({ "error": message }).to_string()
+}
+
+/// Runs the profile's workloads through the sampler; returns `{backend, measurements,
+/// memory_bytes}` as JSON, or `{error}` when the request is not understood.
+pub(crate) fn run_suite(request: &str, now: Now, source: ClockSource) -> String {
+    let req: SuiteRequest = match serde_json::from_str(request) {
+        Ok(r) => r,
+        Err(e) => return error(format!("bad request: {e}")),
+    };
+    let Some(config) = SamplerConfig::profile(&req.profile) else {
+        return error(format!("unknown profile {:?}", req.profile));
+    };
+    let mut sampler = Sampler::new(config, 0);
+    let mut measurements = Vec::new();
+    for (index, point) in ops::catalog(&req.profile).into_iter().enumerate() {
+        let flavor = Flavor::Simd(Kernels::best());
+        let inner = KernelWorkload::new(point, flavor, backend(), Some(&req.runtime));
+        let mut w = Timed { inner, now, source };
+        if req
+            .ids
+            .as_ref()
+            .is_some_and(|ids| !ids.contains(&w.spec().id))
+        {
+            continue;
+        }
+        let seed = req.seed.wrapping_add(index as u64 * 0x9E37_79B9);
+        measurements.push(sampler.measure(&mut w, seed, &Peaks::new()));
+    }
+    let reply = SuiteReply {
+        backend: backend(),
+        measurements,
+        memory_bytes: memory_bytes(),
+    };
+    serde_json::to_string(&reply).unwrap_or_else(|e| error(e.to_string()))
+}
+
+/// The output of one kernel call on the inputs of `seed`, for checks against a native reference.
+pub(crate) fn kernel_output(
+    op: &str,
+    n: usize,
+    seed: u32,
+) -> std::result::Result<Vec<f64>, String> {
+    let op: Op = serde_json::from_value(serde_json::Value::String(op.into()))
+        .map_err(|_| format!("unknown op {op:?}"))?;
+    ops::run_once(
+        Point { op, n },
+        Flavor::Simd(Kernels::best()),
+        u64::from(seed),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// `{backend, isa}` of this build.
+pub(crate) fn build_info() -> String {
+    serde_json::json!({ "backend": backend(), "isa": Kernels::best().isa().name() }).to_string()
+}
+
+/// Bytes of linear memory now.
+pub(crate) fn memory_bytes() -> u64 {
+    (core::arch::wasm32::memory_size::<0>() * 65536) as u64
+}
