@@ -89,7 +89,8 @@ impl SuiteOptions {
 pub enum Ceiling {
     /// Publishes the measured GB/s under this key; the best one becomes `bandwidth_gbps`.
     Bandwidth(&'static str),
-    /// Publishes the measured GFLOP/s under this key; the best one becomes `compute_gflops`.
+    /// Publishes the measured GFLOP/s under this key; the best one of each type becomes its
+    /// compute ceiling (`compute_gflops` for f32, `compute_gflops_<dtype>` for others).
     Compute(&'static str),
 }
 
@@ -428,19 +429,20 @@ fn record_ceiling(
     ceiling: Ceiling,
     tp: &crate::schema::Throughput,
 ) -> Result<(), SuiteError> {
-    use crate::roofline::{BANDWIDTH_KEY, COMPUTE_KEY};
+    use crate::roofline::{BANDWIDTH_KEY, compute_key};
+    // A compute ceiling counts for its own type only: an int8 probe's rate is no f32 peak.
     let (key, best_key, value) = match ceiling {
-        Ceiling::Bandwidth(k) => (k, BANDWIDTH_KEY, tp.gbps),
-        Ceiling::Compute(k) => (k, COMPUTE_KEY, tp.gflops),
+        Ceiling::Bandwidth(k) => (k, BANDWIDTH_KEY.to_string(), tp.gbps),
+        Ceiling::Compute(k) => (k, compute_key(m.dtype), tp.gflops),
     };
     let Some(value) = value else { return Ok(()) };
     let best = writer
         .run()
         .peaks
         .get(&m.device)
-        .and_then(|p| p.get(best_key))
+        .and_then(|p| p.get(&best_key))
         .map_or(value, |b| b.max(value));
-    let values = BTreeMap::from([(key.to_string(), value), (best_key.to_string(), best)]);
+    let values = BTreeMap::from([(key.to_string(), value), (best_key, best)]);
     Ok(writer.record_peaks(&m.device, values)?)
 }
 

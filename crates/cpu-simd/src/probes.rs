@@ -283,6 +283,57 @@ impl Workload for FmaPeak {
     }
 }
 
+/// Rounds of the int8 chains per execute: a few milliseconds, like the FMA chain.
+const INT8_ITERS: usize = 200_000;
+const INT8_A: u8 = 3;
+const INT8_B: i8 = -2;
+
+/// The int8 compute ceiling (`compute_gflops_i8`, read as GOP/s): VNNI dot-product chains on
+/// every thread. Registered only where the CPU has VNNI.
+pub struct Int8Peak {
+    spec: WorkloadSpec,
+    out: Option<i64>,
+}
+
+impl Int8Peak {
+    pub fn new(threads: usize) -> Self {
+        use crate::kernels::int8_peak::{CHAINS, PRODUCTS_PER_OP};
+        let ops = 2.0 * (CHAINS * PRODUCTS_PER_OP * INT8_ITERS * threads) as f64;
+        let spec = WorkloadSpec::new(SUITE, "int8_peak", "avx512vnni", DType::I8)
+            .param("chains", CHAINS)
+            .param("iters", INT8_ITERS)
+            .cost(ops, 0.0)
+            .threads(threads);
+        Self { spec, out: None }
+    }
+}
+
+impl Workload for Int8Peak {
+    fn spec(&self) -> &WorkloadSpec {
+        &self.spec
+    }
+    fn prepare(&mut self, _seed: u64) -> Result<()> {
+        Ok(())
+    }
+    fn execute(&mut self) {
+        self.out = std::hint::black_box(par::int8_dot_chains(INT8_ITERS, INT8_A, INT8_B));
+    }
+    /// Every lane's sum is known exactly: rounds × chains × 64 products × a × b per thread.
+    fn validate(&mut self) -> Result<Validation> {
+        use crate::kernels::int8_peak::{CHAINS, PRODUCTS_PER_OP};
+        let per_thread =
+            (INT8_ITERS * CHAINS * PRODUCTS_PER_OP) as i64 * i64::from(INT8_A) * i64::from(INT8_B);
+        let want = per_thread * rayon::current_num_threads() as i64;
+        let got = self.out.map_or(f64::NAN, |v| v as f64);
+        Ok(tensorbench_core::workload::validate_against(
+            &[got],
+            &[want as f64],
+            0.0,
+            "exact i64 count of the products",
+        ))
+    }
+}
+
 /// STREAM array length: at least 4× the last-level cache (STREAM's rule), at least 64 MiB.
 pub fn stream_len() -> usize {
     let llc = machine::last_level_cache_bytes(&machine::detect()) as usize;
@@ -316,6 +367,9 @@ pub fn register(suite: &mut Suite, ctx: &Ctx) {
         suite.add_probe(Stream::new(kind, n, ctx.threads), kind.ceiling());
     }
     suite.add_probe(FmaPeak::new(ctx.threads), Ceiling::Compute("fma_gflops"));
+    if crate::kernels::int8_peak::is_available() {
+        suite.add_probe(Int8Peak::new(ctx.threads), Ceiling::Compute("vnni_gops"));
+    }
     for bytes in working_sets(ctx, n * 4) {
         suite.add(WorkingSet::new(bytes));
     }

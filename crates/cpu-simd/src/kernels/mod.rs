@@ -14,6 +14,7 @@ pub mod conv;
 pub mod half_prec;
 pub mod int8;
 pub mod int8_gemm;
+pub mod int8_peak;
 #[cfg(feature = "parallel")]
 pub mod par;
 #[cfg(feature = "suite")]

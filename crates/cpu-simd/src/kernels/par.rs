@@ -271,6 +271,14 @@ pub fn gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     });
 }
 
+/// [`super::int8_peak::dot_chains`] on every thread of the pool, summed; `None` without VNNI.
+pub fn int8_dot_chains(iters: usize, a: u8, b: i8) -> Option<i64> {
+    (0..rayon::current_num_threads())
+        .into_par_iter()
+        .map(|_| super::int8_peak::dot_chains(iters, a, b))
+        .sum()
+}
+
 /// The FMA-chain peak kernel on every thread of the pool; returns the sum of every lane of
 /// every thread (each thread computes the same chains).
 pub fn fma_chain(iters: usize, a: f32, b: f32) -> f32 {
