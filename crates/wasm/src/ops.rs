@@ -72,11 +72,12 @@ pub struct Point {
     pub n: usize,
 }
 
-/// What each profile measures: vectors of 2^12 (in L1: compute-bound), 2^16 (in L2) and 2^20
-/// elements (4 MiB per f32 operand, out of L2), GEMMs of 64 and 128. `full` adds 2^22.
-/// Softmax rows are [`SOFTMAX_COLS`] long, so its smallest point has four rows.
+/// What each profile measures: vectors of 2^10 (three f32 operands in 12 KiB: L1, so the
+/// instructions are the limit), 2^12 and 2^16 (L2) and 2^20 elements (4 MiB per f32 operand, out
+/// of L2), GEMMs of 64 and 128. `full` adds 2^22. Softmax rows are [`SOFTMAX_COLS`] long, so its
+/// smallest point is one row.
 pub fn catalog(profile: &str) -> Vec<Point> {
-    let mut lengths = vec![1 << 12, 1 << 16, 1 << 20];
+    let mut lengths = vec![1 << 10, 1 << 12, 1 << 16, 1 << 20];
     if profile == "full" {
         lengths.push(1 << 22);
     }
