@@ -1,10 +1,12 @@
 //! FFT against the textbook DFT, CSR SpMV against the dense product, the fixed-block pool and
 //! the allocation workloads.
 
+mod common;
+
+use common::{assert_ok, measure};
 use rustfft::num_complex::Complex;
 use std::collections::HashSet;
-use tensorbench_core::schema::{Peaks, Status};
-use tensorbench_core::{Measurement, Sampler, SamplerConfig, Workload, data};
+use tensorbench_core::data;
 use tensorbench_cpu_simd::kernels::sparse::{self, Csr};
 use tensorbench_cpu_simd::workloads::alloc::{
     AllocFree, AllocMixed, Allocator, Pool, Step, mixed_pattern, rss_bytes,
@@ -12,28 +14,6 @@ use tensorbench_cpu_simd::workloads::alloc::{
 use tensorbench_cpu_simd::workloads::fft::{FftWorkload, Plan, naive_dft, rel_l2_err};
 use tensorbench_cpu_simd::workloads::spmv::{Spmv, random_csr};
 use tensorbench_cpu_simd::workloads::{Backend, Ctx, Profile};
-
-fn measure(w: &mut dyn Workload) -> Measurement {
-    let config = SamplerConfig {
-        warmup_s: 0.0,
-        min_samples: 3,
-        min_time_s: 0.0,
-        max_time_s: 0.02,
-        ..SamplerConfig::default()
-    };
-    Sampler::new(config, 1 << 20).measure(w, 7, &Peaks::new())
-}
-
-fn assert_ok(m: &Measurement) {
-    assert_eq!(
-        m.status,
-        Status::Ok,
-        "{}: {:?} {:?}",
-        m.id,
-        m.reason,
-        m.validation
-    );
-}
 
 fn random_complex(n: usize, seed: u64) -> Vec<Complex<f32>> {
     data::uniform_f32(2 * n, seed)

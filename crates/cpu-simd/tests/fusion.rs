@@ -1,9 +1,12 @@
 //! Fused kernels against their unfused compositions and f64, on every instruction set; every
 //! fusion pair through the real sampler on both backends and both variants.
 
-use tensorbench_core::schema::{Peaks, Status};
+mod common;
+
+use common::measure;
+use tensorbench_core::data;
+use tensorbench_core::schema::Status;
 use tensorbench_core::workload::max_rel_err;
-use tensorbench_core::{Sampler, SamplerConfig, data};
 use tensorbench_cpu_simd::kernels::simd::{Act, GemmWorkspace, Isa, Kernels};
 use tensorbench_cpu_simd::workloads::fusion::{Fusion, Pair, Variant};
 use tensorbench_cpu_simd::workloads::models::reference as r;
@@ -95,17 +98,6 @@ fn scale_shift_rows_is_a_per_row_affine_then_act() {
     }
 }
 
-fn sampler() -> Sampler {
-    let config = SamplerConfig {
-        warmup_s: 0.0,
-        min_samples: 3,
-        min_time_s: 0.0,
-        max_time_s: 0.02,
-        ..SamplerConfig::default()
-    };
-    Sampler::new(config, 1 << 20)
-}
-
 #[test]
 fn every_pair_validates_fused_and_unfused_on_both_backends() {
     let ctx = Ctx::new(Profile::Quick, 2);
@@ -145,7 +137,7 @@ fn every_pair_validates_fused_and_unfused_on_both_backends() {
         for backend in [Backend::Simd, Backend::Rayon] {
             for variant in [Variant::Fused, Variant::Unfused] {
                 let mut w = Fusion::new(pair, variant, backend, &ctx).expect("simd and rayon");
-                let m = sampler().measure(&mut w, 5, &Peaks::new());
+                let m = measure(&mut w);
                 assert_eq!(
                     m.status,
                     Status::Ok,

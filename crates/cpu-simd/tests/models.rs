@@ -1,10 +1,13 @@
 //! Model-level workloads against their f64 references at small shapes, through the real sampler,
 //! and planted faults that the references must catch.
 
-use tensorbench_core::schema::{Peaks, Status};
+mod common;
+
+use common::{ctx, measure_ok};
+use tensorbench_core::data;
 use tensorbench_core::workload::max_rel_err;
-use tensorbench_core::{Sampler, SamplerConfig, Workload, data};
 use tensorbench_cpu_simd::kernels::conv::{ConvShape, im2col};
+use tensorbench_cpu_simd::workloads::Backend;
 use tensorbench_cpu_simd::workloads::mlp::{MlpWorkload, Pass};
 use tensorbench_cpu_simd::workloads::models::exec::Exec;
 use tensorbench_cpu_simd::workloads::models::mlp::{
@@ -19,39 +22,6 @@ use tensorbench_cpu_simd::workloads::models::transformer::{
 };
 use tensorbench_cpu_simd::workloads::resnet::ResNet;
 use tensorbench_cpu_simd::workloads::transformer::{TOLERANCE, Transformer};
-use tensorbench_cpu_simd::workloads::{Backend, Ctx, Profile};
-
-fn ctx() -> Ctx {
-    Ctx::new(Profile::Quick, 2)
-}
-
-fn measure(w: &mut dyn Workload) -> tensorbench_core::Measurement {
-    let config = SamplerConfig {
-        warmup_s: 0.0,
-        min_samples: 3,
-        min_time_s: 0.0,
-        max_time_s: 0.02,
-        ..SamplerConfig::default()
-    };
-    Sampler::new(config, 1 << 20).measure(w, 11, &Peaks::new())
-}
-
-fn assert_ok(w: &mut dyn Workload) {
-    let m = measure(w);
-    assert_eq!(
-        m.status,
-        Status::Ok,
-        "{}: {:?} {:?}",
-        m.id,
-        m.reason,
-        m.validation
-    );
-    eprintln!(
-        "{}: max_rel_err {:?}",
-        m.id,
-        m.validation.map(|v| v.max_rel_err)
-    );
-}
 
 /// A tiny layer with two sequences and uneven sizes (heads of 12, seq 9 not a vector multiple).
 fn tiny() -> TransformerConfig {
@@ -67,7 +37,7 @@ fn tiny() -> TransformerConfig {
 #[test]
 fn transformer_layer_matches_f64_on_both_backends() {
     for backend in [Backend::Simd, Backend::Rayon] {
-        assert_ok(&mut Transformer::new(backend, "custom", tiny(), &ctx()));
+        measure_ok(&mut Transformer::new(backend, "custom", tiny(), &ctx()));
         let small = TransformerConfig {
             d_model: 128,
             heads: 2,
@@ -75,7 +45,7 @@ fn transformer_layer_matches_f64_on_both_backends() {
             seq: 33,
             batch: 1,
         };
-        assert_ok(&mut Transformer::new(backend, "custom", small, &ctx()));
+        measure_ok(&mut Transformer::new(backend, "custom", small, &ctx()));
     }
 }
 
@@ -115,7 +85,7 @@ fn resnet_block_matches_f64_on_both_backends() {
         },
     ] {
         for backend in [Backend::Simd, Backend::Rayon] {
-            assert_ok(&mut ResNet::new(backend, config, &ctx()));
+            measure_ok(&mut ResNet::new(backend, config, &ctx()));
         }
     }
 }
@@ -182,7 +152,7 @@ fn mlp_forward_and_gradients_match_f64_on_both_backends() {
     ] {
         for pass in [Pass::Forward, Pass::Train] {
             for backend in [Backend::Simd, Backend::Rayon] {
-                assert_ok(&mut MlpWorkload::new(backend, pass, config, &ctx()));
+                measure_ok(&mut MlpWorkload::new(backend, pass, config, &ctx()));
             }
         }
     }

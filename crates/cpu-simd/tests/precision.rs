@@ -2,42 +2,19 @@
 //! shapes, and the workloads through the real sampler (valid, accuracy cost recorded, a planted
 //! wrong kernel reported `invalid`).
 
+mod common;
+
+use common::{assert_ok, ctx, measure};
 use half::{bf16, f16};
-use tensorbench_core::schema::{Peaks, Status};
-use tensorbench_core::{Measurement, Sampler, SamplerConfig, Workload, data};
+use tensorbench_core::schema::Status;
+use tensorbench_core::{Workload, data};
 use tensorbench_cpu_simd::kernels::half_prec::{self, GemvStorage, HalfGemmWorkspace, Storage};
 use tensorbench_cpu_simd::kernels::int8_gemm::{self, Int8Gemm, Int8Path, Int8Workspace};
 use tensorbench_cpu_simd::kernels::quant::Granularity;
 use tensorbench_cpu_simd::kernels::quant::{self, QMAX};
 use tensorbench_cpu_simd::workloads::precision::{Gemv, HalfGemm, frobenius_rel_err};
 use tensorbench_cpu_simd::workloads::quant::{Int8GemmWorkload, Int8Kernel, QuantOp, transpose};
-use tensorbench_cpu_simd::workloads::{Backend, Ctx, Profile, gemm_tolerance};
-
-fn ctx() -> Ctx {
-    Ctx::new(Profile::Quick, 2)
-}
-
-fn measure(w: &mut dyn Workload) -> Measurement {
-    let config = SamplerConfig {
-        warmup_s: 0.0,
-        min_samples: 3,
-        min_time_s: 0.0,
-        max_time_s: 0.02,
-        ..SamplerConfig::default()
-    };
-    Sampler::new(config, 1 << 20).measure(w, 7, &Peaks::new())
-}
-
-fn assert_ok(m: &Measurement) {
-    assert_eq!(
-        m.status,
-        Status::Ok,
-        "{}: {:?} {:?}",
-        m.id,
-        m.reason,
-        m.validation
-    );
-}
+use tensorbench_cpu_simd::workloads::{Backend, gemm_tolerance};
 
 fn random_i8(n: usize, seed: u64) -> Vec<i8> {
     data::uniform_f32_in(n, seed, -128.0, 128.0)

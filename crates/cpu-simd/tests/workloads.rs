@@ -1,8 +1,11 @@
 //! Each workload validates at a small size through the real sampler, and a planted wrong kernel
 //! is reported `invalid` (never timed).
 
-use tensorbench_core::schema::{Peaks, Status};
-use tensorbench_core::{Sampler, SamplerConfig, Workload};
+mod common;
+
+use common::{ctx, measure, measure_ok};
+use tensorbench_core::Workload;
+use tensorbench_core::schema::Status;
 use tensorbench_cpu_simd::kernels::Reduction;
 use tensorbench_cpu_simd::kernels::conv::ConvShape;
 use tensorbench_cpu_simd::probes::{FmaPeak, Stream, StreamKind, WorkingSet};
@@ -13,40 +16,7 @@ use tensorbench_cpu_simd::workloads::layer_norm::{self, LayerNorm};
 use tensorbench_cpu_simd::workloads::reduce::{self, Reduce};
 use tensorbench_cpu_simd::workloads::reduce_axis::{Along, ReduceAxis};
 use tensorbench_cpu_simd::workloads::softmax::{self, Softmax};
-use tensorbench_cpu_simd::workloads::{Backend, Ctx, Profile, binary, creation};
-
-fn ctx() -> Ctx {
-    Ctx::new(Profile::Quick, 2)
-}
-
-/// A fast sampler: validation is what these tests are about.
-fn measure(w: &mut dyn Workload) -> tensorbench_core::Measurement {
-    let config = SamplerConfig {
-        warmup_s: 0.0,
-        min_samples: 3,
-        min_time_s: 0.0,
-        max_time_s: 0.02,
-        ..SamplerConfig::default()
-    };
-    Sampler::new(config, 1 << 20).measure(w, 7, &Peaks::new())
-}
-
-fn assert_ok(w: &mut dyn Workload) {
-    let m = measure(w);
-    assert_eq!(
-        m.status,
-        Status::Ok,
-        "{}: {:?} {:?}",
-        m.id,
-        m.reason,
-        m.validation
-    );
-    assert!(
-        m.stats.is_some_and(|s| s.median_ns > 0.0),
-        "{} was not timed",
-        m.id
-    );
-}
+use tensorbench_cpu_simd::workloads::{Backend, binary, creation};
 
 #[test]
 fn elementwise_workloads_validate_on_every_backend() {
@@ -68,11 +38,11 @@ fn elementwise_workloads_validate_on_every_backend() {
             Backend::Ndarray,
         ] {
             if let Some(mut w) = binary::workload(op, backend, 1031, &ctx) {
-                assert_ok(&mut w);
+                measure_ok(&mut w);
             }
         }
     }
-    assert_ok(&mut creation::Random::new(1031, &ctx));
+    measure_ok(&mut creation::Random::new(1031, &ctx));
 }
 
 #[test]
@@ -86,9 +56,9 @@ fn reductions_validate() {
             Backend::Ndarray,
         ] {
             let k = reduce::kernel(backend).expect("every one of these has reductions");
-            assert_ok(&mut Reduce::new(op, backend, k, 4099, &ctx));
+            measure_ok(&mut Reduce::new(op, backend, k, 4099, &ctx));
             for along in [Along::Rows, Along::Cols] {
-                assert_ok(
+                measure_ok(
                     &mut ReduceAxis::new(op, along, backend, 33, 65, &ctx).expect("kernel exists"),
                 );
             }
@@ -100,14 +70,14 @@ fn reductions_validate() {
 fn row_ops_validate() {
     let ctx = ctx();
     for backend in Backend::OWN {
-        assert_ok(&mut Softmax::new(
+        measure_ok(&mut Softmax::new(
             backend,
             softmax::kernel(backend).unwrap(),
             9,
             1000,
             &ctx,
         ));
-        assert_ok(&mut LayerNorm::new(
+        measure_ok(&mut LayerNorm::new(
             backend,
             layer_norm::kernel(backend).unwrap(),
             9,
@@ -128,7 +98,7 @@ fn gemm_and_conv_validate() {
         Backend::Matrixmultiply,
     ] {
         let kernel = GemmKernel::for_backend(backend, &ctx).unwrap();
-        assert_ok(&mut Gemm::new(backend, kernel, (37, 45, 70), &ctx));
+        measure_ok(&mut Gemm::new(backend, kernel, (37, 45, 70), &ctx));
     }
     let shape = ConvShape {
         batch: 2,
@@ -147,7 +117,7 @@ fn gemm_and_conv_validate() {
         Backend::Rayon,
         Backend::GemmCrate,
     ] {
-        assert_ok(&mut Conv2d::new(backend, shape, &ctx));
+        measure_ok(&mut Conv2d::new(backend, shape, &ctx));
     }
 }
 
@@ -156,7 +126,7 @@ fn sampled_gemm_validation_catches_a_wrong_product() {
     // 600³ is above the full-reference limit, so only sampled outputs are checked.
     let ctx = ctx();
     let mut good = Gemm::new(Backend::Rayon, GemmKernel::Rayon, (600, 600, 600), &ctx);
-    assert_ok(&mut good);
+    measure_ok(&mut good);
     fn wrong(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
         tensorbench_cpu_simd::kernels::par::gemm(m, n, k, a, b, c);
         c.iter_mut().skip(1).step_by(7).for_each(|v| *v *= 1.01);
@@ -201,10 +171,10 @@ fn planted_wrong_kernels_are_invalid() {
 #[test]
 fn probes_validate_at_small_sizes() {
     for kind in StreamKind::ALL {
-        assert_ok(&mut Stream::new(kind, 10_007, 2));
+        measure_ok(&mut Stream::new(kind, 10_007, 2));
     }
-    assert_ok(&mut WorkingSet::new(64 << 10));
-    assert_ok(&mut FmaPeak::new(rayon::current_num_threads()));
+    measure_ok(&mut WorkingSet::new(64 << 10));
+    measure_ok(&mut FmaPeak::new(rayon::current_num_threads()));
 }
 
 #[test]
