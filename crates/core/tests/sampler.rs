@@ -140,8 +140,11 @@ impl tensorbench_core::Workload for ChargedAddOne {
 
 #[test]
 fn energy_per_iteration_comes_from_the_workloads_counter() {
+    // At least 80 ms of sampling (max_samples cannot stop it first: 500 samples of 1 ms),
+    // well above the 50 ms the host meter needs.
     let mut cfg = config();
     cfg.min_time_s = 0.08;
+    cfg.sample_target_s = 1e-3;
     let mut w = ChargedAddOne {
         inner: AddOne::new(1024),
         executes: Default::default(),
@@ -149,7 +152,7 @@ fn energy_per_iteration_comes_from_the_workloads_counter() {
     let m = Sampler::new(cfg, 1 << 20).measure(&mut w, 1, &Peaks::new());
     assert_eq!(m.status, Status::Ok);
     let e = m.energy.expect("energy recorded");
-    assert_eq!(e.source.as_deref(), Some("test:1mJ-per-execute"));
+    assert_eq!(e.source.as_deref(), Some("test:1mJ-per-execute"), "{e:?}");
     assert!(e.unavailable.is_none());
     let j = e.joules_per_iter.unwrap();
     assert!((j - 1e-3).abs() < 1e-12, "{j}");
