@@ -2,10 +2,10 @@
 //! activation applied in its output pass ([`super::gemm::Epilogue`]). The unfused compositions
 //! of the same ops are the kernels in [`super::Kernels`] called one after another.
 
-use super::elementwise::{self, BinaryOp, UnaryOp};
+use super::elementwise::{BinaryOp, UnaryOp};
 use super::gemm::{self, Epilogue, GemmArgs, GemmWorkspace};
 use super::lanes::Lanes;
-use super::{Kernels, Task, math};
+use super::{Kernels, Map, Task, math};
 
 /// The activation after a fused bias.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,7 +107,7 @@ impl Kernels {
                 shift: shift[r],
                 act,
             };
-            self.run(MapTask { op, x: xr, out: or });
+            self.run(Map { op, x: xr, out: or });
         }
     }
 
@@ -157,19 +157,6 @@ impl Kernels {
     ) {
         let e = BiasAct { bias, act };
         self.run(GemmEpilogueTask { g, ws, e })
-    }
-}
-
-struct MapTask<'a, O> {
-    op: O,
-    x: &'a [f32],
-    out: &'a mut [f32],
-}
-impl<O: UnaryOp> Task for MapTask<'_, O> {
-    type Out = ();
-    #[inline(always)]
-    fn run<S: Lanes>(self, s: S) {
-        elementwise::map(s, self.op, self.x, self.out)
     }
 }
 
