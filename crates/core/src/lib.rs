@@ -44,11 +44,18 @@
 
 pub mod alloc;
 pub mod clock;
+pub mod coordinator;
 pub mod data;
-pub mod dump;
+pub mod device;
+mod driver;
+pub(crate) mod dump;
 pub mod energy;
 pub mod error;
+pub mod events;
+pub mod interrupt;
 pub mod machine;
+mod options;
+pub mod remote;
 pub mod roofline;
 pub mod sampler;
 pub mod schema;
@@ -58,6 +65,9 @@ pub mod suite;
 pub mod workload;
 
 pub use clock::{Clock, ClockSource, HostClock};
+pub use coordinator::{Coordinator, SingleProcess};
+pub use device::{Device, HostCpu};
+pub use driver::NoFlags;
 pub use error::{Error, Result};
 pub use sampler::{Sampler, SamplerConfig};
 pub use schema::{DType, Measurement, Run, Status};

@@ -3,7 +3,7 @@
 //! confidence interval is tight enough or a time cap is hit.
 
 use crate::clock::Clock;
-use crate::energy::EnergyMeter;
+use crate::device::{Device, HostCpu, MeterResult};
 use crate::schema::{
     AllocCounts, CacheMode, Energy, Measurement, Peaks, SamplingInfo, Status, Throughput,
     Validation,
@@ -109,16 +109,29 @@ impl Sampler {
         Self { config, flusher }
     }
 
-    /// Prepares, validates and, if valid, times `workload`. Errors become a `failed` measurement;
-    /// a wrong output becomes `invalid` and is never timed.
+    /// [`Sampler::measure_on`] the host CPU.
     pub fn measure(
         &mut self,
         workload: &mut dyn Workload,
         seed: u64,
         peaks: &Peaks,
     ) -> Measurement {
+        self.measure_on(&HostCpu, workload, seed, peaks)
+    }
+
+    /// Prepares, validates and, if valid, times `workload` with `device`'s clock, energy counter
+    /// and cache flush. Errors become a `failed` measurement; a wrong output becomes `invalid` and
+    /// is never timed.
+    pub fn measure_on(
+        &mut self,
+        device: &dyn Device,
+        workload: &mut dyn Workload,
+        seed: u64,
+        peaks: &Peaks,
+    ) -> Measurement {
         let mut m = blank_measurement(workload.spec(), self.config.mode);
         m.extra.insert("seed".into(), seed.into());
+        m.extra.extend(device.extra());
         m.extra.extend(workload.extra());
         if let Some(reason) = workload.unavailable() {
             m.reason = Some(reason);
@@ -138,12 +151,12 @@ impl Sampler {
             m.reason = Some("output differs from the reference beyond tolerance".into());
             return m;
         }
-        let mut clock = match workload.clock() {
+        let mut clock = match device.clock() {
             Ok(c) => c,
             Err(e) => return failed(m, e.to_string()),
         };
-        let mut meter = workload.energy_meter();
-        match self.sample(workload, clock.as_mut(), &mut meter) {
+        let mut meter = device.energy_meter();
+        match self.sample(device, workload, clock.as_mut(), &mut meter) {
             Ok(s) => self.fill(m, s, clock.as_ref(), peaks),
             Err(e) => failed(m, e.to_string()),
         }
@@ -185,6 +198,7 @@ impl Sampler {
 
     fn sample(
         &mut self,
+        device: &dyn Device,
         w: &mut dyn Workload,
         clock: &mut dyn Clock,
         meter: &mut MeterResult,
@@ -203,7 +217,7 @@ impl Sampler {
         let joules_before = read_meter(meter);
         let converged = loop {
             if let Some(f) = self.flusher.as_mut() {
-                w.flush_caches(f);
+                device.flush_caches(f)?;
             }
             let before = alloc::snapshot();
             let ns = time_batch(w, clock, iters)?;
@@ -221,7 +235,7 @@ impl Sampler {
             let capped = total_ns >= cfg.max_time_s * 1e9
                 || (cfg.wall_time_cap && wall.elapsed_s().is_some_and(|s| s >= cfg.max_time_s))
                 || samples.len() >= cfg.max_samples;
-            if crate::suite::interrupt::requested() || capped {
+            if crate::interrupt::requested() || capped {
                 break false;
             }
         };
@@ -269,7 +283,7 @@ fn warm_up(w: &mut dyn Workload, clock: &mut dyn Clock, cfg: &SamplerConfig) -> 
         let ns = time_batch(w, clock, iters)?;
         spent += ns;
         let per_iter = ns / iters as f64;
-        let interrupted = crate::suite::interrupt::requested();
+        let interrupted = crate::interrupt::requested();
         if interrupted || spent >= cfg.warmup_s * 1e9 || spent >= cfg.max_time_s * 1e9 {
             return Ok((per_iter, spent));
         }
@@ -340,8 +354,6 @@ pub fn skipped(spec: &WorkloadSpec, mode: CacheMode, reason: impl Into<String>) 
     m.reason = Some(reason.into());
     m
 }
-
-type MeterResult = std::result::Result<Box<dyn EnergyMeter>, String>;
 
 fn read_meter(meter: &mut MeterResult) -> std::result::Result<f64, String> {
     match meter {

@@ -2,9 +2,7 @@
 //! minimal bytes) and a check of its output against a higher-precision reference.
 
 use crate::Result;
-use crate::clock::{Clock, HostClock};
-use crate::energy::EnergyMeter;
-use crate::schema::{DType, Validation};
+use crate::schema::{DType, Measurement, Validation};
 use std::collections::BTreeMap;
 
 /// The static description of a workload: everything but the data.
@@ -103,7 +101,8 @@ impl WorkloadSpec {
 }
 
 /// One benchmark. The sampler drives it as: `prepare` → `execute` + `sync` → `validate` → timed
-/// batches of `execute` between a clock's `start` and `stop`.
+/// batches of `execute` between a clock's `start` and `stop`. The clock, energy counter and cache
+/// flush come from the [`Device`](crate::device::Device) it is registered on.
 ///
 /// Implementations must not time anything themselves: the one sampler does.
 pub trait Workload: Send {
@@ -123,21 +122,10 @@ pub trait Workload: Send {
     /// Check the output of the last `execute` against a higher-precision reference.
     fn validate(&mut self) -> Result<Validation>;
 
-    /// The clock samples are read from. Host monotonic clock unless the backend has a better one.
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        Ok(Box::new(HostClock::new()))
-    }
-
     /// Inputs and outputs of the last `execute`, for cross-checking peers (NumPy, PyTorch, ...) on
     /// identical data (`--dump-tensors`). Empty when the workload does not take part.
     fn tensors(&self) -> Vec<NamedTensor> {
         Vec::new()
-    }
-
-    /// Evict this workload's data from the caches before a cold sample. The default writes over a
-    /// buffer larger than the host's last-level cache.
-    fn flush_caches(&mut self, flusher: &mut CacheFlusher) {
-        flusher.flush();
     }
 
     /// Why this workload cannot run on this machine (no device, driver, library or build
@@ -152,12 +140,10 @@ pub trait Workload: Send {
         BTreeMap::new()
     }
 
-    /// The energy counter read around the sampling loop: the host's RAPL by default. Device
-    /// backends return their own counter (NVML), or the reason they have none; the host's
-    /// package energy does not describe work done on a device.
-    fn energy_meter(&self) -> std::result::Result<Box<dyn EnergyMeter>, String> {
-        crate::energy::host_meter()
-    }
+    /// Adds what was measured beside time to the finished measurement (bandwidths of a
+    /// collective, wrong elements, ...). Called once after the sampler, whatever the status; under
+    /// MPI on every rank in the same order, so it may be collective.
+    fn annotate(&mut self, _m: &mut Measurement) {}
 }
 
 /// A workload that cannot run here: listed and filtered like any other, recorded as `skipped`

@@ -26,7 +26,7 @@ fn config() -> SamplerConfig {
 #[test]
 fn constant_timings_converge_at_the_minimum_sample_count() {
     let mut w = Scripted::new(vec![1000.0]);
-    let m = Sampler::new(config(), 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let m = Sampler::new(config(), 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
     assert_eq!(m.status, Status::Ok);
     assert_eq!(m.samples_ns.len(), 10);
     let s = m.stats.unwrap();
@@ -41,7 +41,7 @@ fn batch_is_sized_to_the_sample_target() {
     // 1 µs per iteration, 100 µs wanted per sample → 100 iterations per sample.
     let mut w = Scripted::new(vec![1000.0]);
     let seen = w.iters_seen.clone();
-    let m = Sampler::new(config(), 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let m = Sampler::new(config(), 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
     assert_eq!(m.iters_per_sample, 100);
     let seen = seen.lock().unwrap();
     // Warm-up doubles 1, 2, 4, ... before sampling settles on the batch size.
@@ -59,7 +59,7 @@ fn noisy_timings_run_to_the_cap_and_say_so() {
     let mut cfg = config();
     cfg.max_samples = 60;
     let mut w = Scripted::new(vec![1000.0, 3000.0, 1500.0, 2600.0]);
-    let m = Sampler::new(cfg, 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let m = Sampler::new(cfg, 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
     assert_eq!(m.samples_ns.len(), 60);
     assert!(!m.sampling.unwrap().converged);
 }
@@ -73,7 +73,7 @@ fn throughput_and_roofline_follow_the_median() {
     ]);
     // 1e6 flops, 4e6 bytes in 1 ms → 1 GFLOP/s, 4 GB/s = 50% of 8 GB/s.
     let mut w = Scripted::new(vec![1e6]);
-    let m = Sampler::new(config(), 1 << 20).measure(&mut w, 1, &peaks);
+    let m = Sampler::new(config(), 1 << 20).measure_on(&w.device(), &mut w, 1, &peaks);
     let tp = m.throughput.unwrap();
     assert!((tp.gflops.unwrap() - 1.0).abs() < 1e-9);
     assert!((tp.gbps.unwrap() - 4.0).abs() < 1e-9);
@@ -133,8 +133,20 @@ impl tensorbench_core::Workload for ChargedAddOne {
     fn validate(&mut self) -> tensorbench_core::Result<tensorbench_core::schema::Validation> {
         self.inner.validate()
     }
-    fn energy_meter(&self) -> Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-        Ok(Box::new(ExecuteCounter(self.executes.clone())))
+}
+
+/// A host whose energy counter counts `ChargedAddOne`'s executes.
+struct ChargedHost(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl tensorbench_core::Device for ChargedHost {
+    fn energy_meter(&self) -> tensorbench_core::device::MeterResult {
+        Ok(Box::new(ExecuteCounter(self.0.clone())))
+    }
+}
+
+impl ChargedAddOne {
+    fn device(&self) -> ChargedHost {
+        ChargedHost(self.executes.clone())
     }
 }
 
@@ -149,7 +161,7 @@ fn energy_per_iteration_comes_from_the_workloads_counter() {
         inner: AddOne::new(1024),
         executes: Default::default(),
     };
-    let m = Sampler::new(cfg, 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let m = Sampler::new(cfg, 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
     assert_eq!(m.status, Status::Ok);
     let e = m.energy.expect("energy recorded");
     assert_eq!(e.source.as_deref(), Some("test:1mJ-per-execute"), "{e:?}");
@@ -184,7 +196,7 @@ fn a_short_loop_reports_no_energy() {
     };
     let mut cfg = config();
     cfg.max_samples = 10;
-    let m = Sampler::new(cfg, 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let m = Sampler::new(cfg, 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
     let e = m.energy.unwrap();
     assert!(e.joules_per_iter.is_none());
     assert!(e.unavailable.unwrap().contains("too short"));
@@ -194,7 +206,7 @@ fn a_short_loop_reports_no_energy() {
 fn counts_per_execute_become_rates_at_the_median() {
     let mut w = Scripted::new(vec![2000.0]);
     w.extra.insert("tokens_per_execute".into(), 128.into());
-    let m = Sampler::new(config(), 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let m = Sampler::new(config(), 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
     // 128 tokens every 2 µs.
     let rate = m.extra["tokens_per_s"].as_f64().unwrap();
     assert!((rate / (128.0 / 2e-6) - 1.0).abs() < 1e-12, "{rate}");

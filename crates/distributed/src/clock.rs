@@ -3,7 +3,22 @@
 
 use crate::{comm, watchdog};
 use mpi::traits::*;
+use tensorbench_core::device::{Device, MeterResult};
 use tensorbench_core::{Clock, ClockSource, Result};
+
+/// Every rank's host as a collective runs on it: timed by [`MpiClock`]; no energy counter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MpiDevice;
+
+impl Device for MpiDevice {
+    fn clock(&self) -> Result<Box<dyn Clock>> {
+        Ok(Box::new(MpiClock::new()))
+    }
+
+    fn energy_meter(&self) -> MeterResult {
+        Err(crate::NO_PER_RANK_ENERGY.into())
+    }
+}
 
 /// A [`Clock`] for collective workloads. `start` is a barrier then `MPI_Wtime`; `stop` reads
 /// `MPI_Wtime` and all-reduces the elapsed time with MAX, so it returns the slowest rank's time,

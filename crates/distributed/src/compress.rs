@@ -2,8 +2,6 @@
 //! ring carrying f16, and top-k sparsification, each with the bytes it sends, its time and the
 //! error it introduces against the exact sum.
 
-use crate::DistWorkload;
-use crate::clock::MpiClock;
 use crate::comm::{self, Layout};
 use crate::dp::{WEAK_LOCAL_BATCH, init_params, rank_batch};
 use crate::mlp::{self, Shape, Workspace};
@@ -11,7 +9,7 @@ use crate::reduce::{F16Wire, F32Wire, RingScratch, TopK, Wire, ring_all_reduce, 
 use mpi::traits::*;
 use tensorbench_core::schema::{Measurement, Validation};
 use tensorbench_core::workload::max_rel_err;
-use tensorbench_core::{Clock, DType, Result, Workload, WorkloadSpec};
+use tensorbench_core::{DType, Result, Workload, WorkloadSpec};
 
 /// Share of the gradient top-k keeps.
 pub const TOP_K_FRACTION: f64 = 0.01;
@@ -175,19 +173,7 @@ impl Workload for GradAllReduce {
         })
     }
 
-    fn energy_meter(
-        &self,
-    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-        Err(crate::NO_PER_RANK_ENERGY.into())
-    }
-
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        Ok(Box::new(MpiClock::new()))
-    }
-}
-
-impl DistWorkload for GradAllReduce {
-    fn annotate(&mut self, m: &mut Measurement, _layout: &Layout) {
+    fn annotate(&mut self, m: &mut Measurement) {
         let sent = comm::max_f64(self.bytes_sent as f64);
         let dense = ring_bytes(self.out.len(), self.ranks);
         m.extra.insert("bytes_sent_per_rank".into(), sent.into());

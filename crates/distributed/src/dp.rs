@@ -3,15 +3,13 @@
 //! or by a parameter server — and averaged. Strong scaling keeps the global batch fixed; weak
 //! scaling keeps each rank's batch fixed.
 
-use crate::DistWorkload;
-use crate::clock::MpiClock;
 use crate::comm::{self, Layout};
 use crate::mlp::{self, Shape, Workspace};
 use crate::reduce::{F32Wire, RingScratch, mpi_all_reduce, parameter_server, ring_all_reduce};
 use tensorbench_core::data::{uniform_f32, uniform_f32_in};
 use tensorbench_core::schema::{Measurement, Validation};
 use tensorbench_core::workload::validate_against;
-use tensorbench_core::{Clock, DType, Result, Workload, WorkloadSpec};
+use tensorbench_core::{DType, Result, Workload, WorkloadSpec};
 
 /// Global batch of the strong-scaling runs.
 pub const STRONG_GLOBAL_BATCH: usize = 128;
@@ -233,19 +231,7 @@ impl Workload for DpStep {
         })
     }
 
-    fn energy_meter(
-        &self,
-    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-        Err(crate::NO_PER_RANK_ENERGY.into())
-    }
-
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        Ok(Box::new(MpiClock::new()))
-    }
-}
-
-impl DistWorkload for DpStep {
-    fn annotate(&mut self, m: &mut Measurement, layout: &Layout) {
+    fn annotate(&mut self, m: &mut Measurement) {
         let total = self.compute_s + self.comm_s;
         let share = if total > 0.0 {
             self.comm_s / total
@@ -254,7 +240,7 @@ impl DistWorkload for DpStep {
         };
         m.extra.insert(
             "comm_share".into(),
-            (comm::sum_f64(share) / layout.size as f64).into(),
+            (comm::sum_f64(share) / self.ranks as f64).into(),
         );
         m.extra
             .insert("comm_share_max".into(), comm::max_f64(share).into());

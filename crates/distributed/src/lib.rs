@@ -9,7 +9,8 @@
 //! after a barrier and its time is the slowest rank's (`MPI_Wtime`, all-reduced with MAX). As
 //! every rank reads the very same times, the deterministic sampler takes the same decisions on
 //! every rank (warm-up length, batch size, when to stop), so no rank waits in a collective the
-//! others skipped; the driver checks this after every workload. Rank 0 writes the run file.
+//! others skipped; core's one driver runs the suite under [`coordinator::MpiCoordinator`], which
+//! checks this after every workload. Rank 0 writes the run file.
 //!
 //! ```text
 //! mpirun --oversubscribe -np 4 tensorbench-distributed --profile quick --out results --events
@@ -20,29 +21,19 @@ pub mod clock;
 pub mod collectives;
 pub mod comm;
 pub mod compress;
+pub mod coordinator;
 pub mod dp;
-pub mod driver;
 pub mod mlp;
 pub mod mpi_collective;
 pub mod nccl;
 pub mod pattern;
 pub mod reduce;
 pub mod registry;
+pub mod suite;
 pub mod test_support;
 pub mod watchdog;
-
-use tensorbench_core::Workload;
-use tensorbench_core::schema::Measurement;
 
 /// Ranks on one node share its package energy counter, and a collective's energy is spread over
 /// every node: no per-rank figure can be read, so none is reported.
 pub const NO_PER_RANK_ENERGY: &str = "no per-rank energy counter: ranks on a node share its \
      package counter and a collective spends energy on every node";
-
-/// A workload run by every rank at once. All of its methods are collective: every rank calls
-/// them in the same order, and they return the same verdicts on every rank.
-pub trait DistWorkload: Workload {
-    /// Adds what was measured beside time (`wrong`, bandwidths, communication share, ...) to the
-    /// measurement; called on every rank after the sampler, whatever the status.
-    fn annotate(&mut self, m: &mut Measurement, layout: &comm::Layout);
-}

@@ -1,5 +1,5 @@
 //! `tensorbench-distributed`: the distributed suite binary, run under `mpirun`.
 
 fn main() -> std::process::ExitCode {
-    tensorbench_distributed::driver::main()
+    tensorbench_distributed::suite::main()
 }

@@ -1,15 +1,13 @@
 //! The collectives over MPI on host buffers, one workload per (operation, size).
 
-use crate::DistWorkload;
 use crate::check::{check_output, validation};
-use crate::clock::MpiClock;
 use crate::collectives::{Collective, bandwidths};
 use crate::comm::{self, Layout};
 use crate::pattern;
 use mpi::collective::SystemOperation;
 use mpi::traits::*;
 use tensorbench_core::schema::{Measurement, Validation};
-use tensorbench_core::{Clock, DType, Result, Workload, WorkloadSpec};
+use tensorbench_core::{DType, Result, Workload, WorkloadSpec};
 
 /// One collective at one size on `MPI_COMM_WORLD`, f32, on CPU buffers.
 #[derive(Debug)]
@@ -107,19 +105,7 @@ impl Workload for MpiCollective {
         Ok(validation(self.wrong, comm::max_f64(local.max_rel_err)))
     }
 
-    fn energy_meter(
-        &self,
-    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-        Err(crate::NO_PER_RANK_ENERGY.into())
-    }
-
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        Ok(Box::new(MpiClock::new()))
-    }
-}
-
-impl DistWorkload for MpiCollective {
-    fn annotate(&mut self, m: &mut Measurement, _layout: &Layout) {
+    fn annotate(&mut self, m: &mut Measurement) {
         annotate_collective(m, self.op, self.ranks, self.wrong);
     }
 }

@@ -39,12 +39,13 @@ mod device {
     use crate::comm::{self, Layout};
     use crate::mpi_collective::annotate_collective;
     use crate::registry::Entry;
-    use crate::{DistWorkload, pattern, watchdog};
+    use crate::{pattern, watchdog};
     use cudarc::driver::{CudaContext, CudaEvent, CudaSlice, CudaStream};
     use cudarc::nccl::safe::{Comm, Id, ReduceOp};
     use mpi::traits::*;
     use std::panic::catch_unwind;
     use std::sync::Arc;
+    use tensorbench_core::device::{Device, MeterResult};
     use tensorbench_core::schema::{Measurement, Validation};
     use tensorbench_core::{Clock, ClockSource, DType, Error, Result, Workload, WorkloadSpec};
 
@@ -73,17 +74,18 @@ mod device {
             Ok(s) => Arc::new(s),
             Err(reason) => return skip_all(layout, &reason),
         };
+        let device: Arc<dyn Device> = Arc::new(NcclDevice {
+            shared: shared.clone(),
+        });
         let mut entries = Vec::new();
         for op in Collective::ALL {
             for &bytes in sizes {
                 let count = op.count(bytes, 4, layout.size);
                 if count > 0 {
-                    entries.push(Entry::Run(Box::new(NcclCollective::new(
-                        op,
-                        count,
-                        layout,
-                        shared.clone(),
-                    ))));
+                    entries.push(Entry::Run(
+                        device.clone(),
+                        Box::new(NcclCollective::new(op, count, layout, shared.clone())),
+                    ));
                 }
             }
         }
@@ -161,6 +163,25 @@ mod device {
             comm: comm.expect("checked on every rank"),
             device_names,
         })
+    }
+
+    /// This rank's GPU as NCCL uses it: CUDA events on its stream for time.
+    struct NcclDevice {
+        shared: Arc<Shared>,
+    }
+
+    impl Device for NcclDevice {
+        fn clock(&self) -> Result<Box<dyn Clock>> {
+            Ok(Box::new(NcclClock {
+                shared: self.shared.clone(),
+                start: None,
+                resolution_ns: comm::max_f64(500.0),
+            }))
+        }
+
+        fn energy_meter(&self) -> MeterResult {
+            Err(crate::NO_PER_RANK_ENERGY.into())
+        }
     }
 
     /// CUDA events on this rank's stream, with the max over ranks like [`crate::clock::MpiClock`].
@@ -354,23 +375,7 @@ mod device {
             Ok(validation(self.wrong, comm::max_f64(local.max_rel_err)))
         }
 
-        fn energy_meter(
-            &self,
-        ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-            Err(crate::NO_PER_RANK_ENERGY.into())
-        }
-
-        fn clock(&self) -> Result<Box<dyn Clock>> {
-            Ok(Box::new(NcclClock {
-                shared: self.shared.clone(),
-                start: None,
-                resolution_ns: comm::max_f64(500.0),
-            }))
-        }
-    }
-
-    impl DistWorkload for NcclCollective {
-        fn annotate(&mut self, m: &mut Measurement, _layout: &Layout) {
+        fn annotate(&mut self, m: &mut Measurement) {
             annotate_collective(m, self.op, self.ranks, self.wrong);
             m.extra.insert(
                 "rank_devices".into(),

@@ -1,12 +1,15 @@
 //! What a distributed run measures, per profile and back-end.
 
+use crate::clock::MpiDevice;
 use crate::collectives::{self, Collective};
 use crate::comm::Layout;
 use crate::compress::{Compression, GradAllReduce};
 use crate::dp::{DpStep, Method, Scaling};
 use crate::mpi_collective::MpiCollective;
-use crate::{DistWorkload, nccl};
-use tensorbench_core::{DType, WorkloadSpec};
+use crate::nccl;
+use std::sync::Arc;
+use tensorbench_core::suite::Suite;
+use tensorbench_core::{DType, Device, Workload, WorkloadSpec};
 
 /// A back-end the suite can run collectives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -17,17 +20,28 @@ pub enum Backend {
     Nccl,
 }
 
-/// One registered measurement: a workload to run, or a spec with the reason it cannot run here.
+/// One registered measurement: a workload and the device it runs on, or a spec with the reason
+/// it cannot run here.
 pub enum Entry {
-    Run(Box<dyn DistWorkload>),
+    Run(Arc<dyn Device>, Box<dyn Workload>),
     Skip { spec: WorkloadSpec, reason: String },
 }
 
 impl Entry {
     pub fn spec(&self) -> &WorkloadSpec {
         match self {
-            Entry::Run(w) => w.spec(),
+            Entry::Run(_, w) => w.spec(),
             Entry::Skip { spec, .. } => spec,
+        }
+    }
+
+    /// Adds this entry to `suite`.
+    pub fn register(self, suite: &mut Suite) {
+        match self {
+            Entry::Run(device, w) => {
+                suite.on(device).add_boxed(w);
+            }
+            Entry::Skip { spec, reason } => suite.add_skipped(spec, reason),
         }
     }
 }
@@ -35,7 +49,7 @@ impl Entry {
 impl std::fmt::Debug for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Entry::Run(w) => write!(f, "Run({})", w.spec().id),
+            Entry::Run(_, w) => write!(f, "Run({})", w.spec().id),
             Entry::Skip { spec, reason } => write!(f, "Skip({}: {reason})", spec.id),
         }
     }
@@ -43,22 +57,25 @@ impl std::fmt::Debug for Entry {
 
 /// Every measurement of a run, in the order they run; identical on every rank. Collective
 /// (the NCCL probe agrees across ranks).
-pub fn register(profile: &str, layout: &Layout, backends: &[Backend]) -> Vec<Entry> {
+pub fn entries(profile: &str, layout: &Layout, backends: &[Backend]) -> Vec<Entry> {
     let sizes = collectives::sizes(profile);
+    let mpi: Arc<dyn Device> = Arc::new(MpiDevice);
     let mut entries = Vec::new();
     if backends.contains(&Backend::Mpi) {
         for op in Collective::ALL {
             for &bytes in &sizes {
-                entries.push(mpi_collective(op, bytes, layout));
+                entries.push(mpi_collective(op, bytes, layout, &mpi));
             }
         }
         for scaling in [Scaling::Strong, Scaling::Weak] {
             for method in [Method::Mpi, Method::Ring, Method::ParameterServer] {
-                entries.push(Entry::Run(Box::new(DpStep::new(scaling, method, layout))));
+                let w = DpStep::new(scaling, method, layout);
+                entries.push(Entry::Run(mpi.clone(), Box::new(w)));
             }
         }
         for method in Compression::ALL {
-            entries.push(Entry::Run(Box::new(GradAllReduce::new(method, layout))));
+            let w = GradAllReduce::new(method, layout);
+            entries.push(Entry::Run(mpi.clone(), Box::new(w)));
         }
     }
     if backends.contains(&Backend::Nccl) {
@@ -67,7 +84,7 @@ pub fn register(profile: &str, layout: &Layout, backends: &[Backend]) -> Vec<Ent
     entries
 }
 
-fn mpi_collective(op: Collective, bytes: usize, layout: &Layout) -> Entry {
+fn mpi_collective(op: Collective, bytes: usize, layout: &Layout, mpi: &Arc<dyn Device>) -> Entry {
     match op.count(bytes, 4, layout.size) {
         0 => Entry::Skip {
             spec: WorkloadSpec::new("distributed", op.name(), "mpi", DType::F32)
@@ -79,6 +96,6 @@ fn mpi_collective(op: Collective, bytes: usize, layout: &Layout) -> Entry {
                 op.name()
             ),
         },
-        count => Entry::Run(Box::new(MpiCollective::new(op, count, layout))),
+        count => Entry::Run(mpi.clone(), Box::new(MpiCollective::new(op, count, layout))),
     }
 }

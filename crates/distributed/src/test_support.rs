@@ -3,10 +3,8 @@
 //! so the tests can check that a failing or hung rank fails the whole run with a message naming
 //! it. Unset, nothing changes.
 
-use crate::DistWorkload;
-use crate::comm::Layout;
 use tensorbench_core::schema::{Measurement, Validation};
-use tensorbench_core::{Clock, Result, Workload, WorkloadSpec};
+use tensorbench_core::{Result, Workload, WorkloadSpec};
 
 /// The environment variable the tests set.
 pub const FAIL_RANK_VAR: &str = "TENSORBENCH_DIST_FAIL_RANK";
@@ -33,7 +31,7 @@ fn parse(value: &str, rank: usize) -> Option<Fault> {
 
 /// Wraps `inner` so its first `execute` on this rank fails as `fault` says.
 pub struct Faulty {
-    pub inner: Box<dyn DistWorkload>,
+    pub inner: Box<dyn Workload>,
     pub fault: Fault,
 }
 
@@ -55,14 +53,8 @@ impl Workload for Faulty {
     fn validate(&mut self) -> Result<Validation> {
         self.inner.validate()
     }
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        self.inner.clock()
-    }
-}
-
-impl DistWorkload for Faulty {
-    fn annotate(&mut self, m: &mut Measurement, layout: &Layout) {
-        self.inner.annotate(m, layout);
+    fn annotate(&mut self, m: &mut Measurement) {
+        self.inner.annotate(m);
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tensorbench_core::schema::{Peaks, Status, Validation};
 use tensorbench_core::{
-    Clock, ClockSource, DType, Result, Sampler, SamplerConfig, Workload, WorkloadSpec,
+    Clock, ClockSource, DType, Device, Result, Sampler, SamplerConfig, Workload, WorkloadSpec,
 };
 
 /// Per-iteration device times the fake device takes, cycled one batch at a time.
@@ -60,6 +60,14 @@ impl Workload for Enqueuer {
             reference: "fake".into(),
         })
     }
+}
+
+/// The fake device: its clock sees what the workload enqueued.
+struct FakeDevice {
+    enqueued: Arc<AtomicU64>,
+}
+
+impl Device for FakeDevice {
     fn clock(&self) -> Result<Box<dyn Clock>> {
         Ok(Box::new(FakeDeviceClock {
             enqueued: self.enqueued.clone(),
@@ -74,11 +82,17 @@ fn sampler_reports_the_per_iteration_median_of_device_time() {
     let spec = WorkloadSpec::new("gpu", "add", "fake", DType::F32)
         .param("n", 1024)
         .cost(1024.0, 12.0 * 1024.0);
-    let mut w = Enqueuer {
-        spec,
-        enqueued: Arc::new(AtomicU64::new(0)),
+    let enqueued = Arc::new(AtomicU64::new(0));
+    let device = FakeDevice {
+        enqueued: enqueued.clone(),
     };
-    let m = Sampler::new(SamplerConfig::default(), 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let mut w = Enqueuer { spec, enqueued };
+    let m = Sampler::new(SamplerConfig::default(), 1 << 20).measure_on(
+        &device,
+        &mut w,
+        1,
+        &Peaks::new(),
+    );
     assert_eq!(m.status, Status::Ok, "{:?}", m.reason);
     assert!(
         m.iters_per_sample > 1,

@@ -58,9 +58,13 @@ pub unsafe extern "C" fn tb_call(ptr: *const u8, len: usize) -> u64 {
 }
 
 fn answer(request: &str) -> String {
-    let is_kernels =
-        serde_json::from_str::<serde_json::Value>(request).is_ok_and(|v| v["mode"] == "kernels");
-    let mut reply: serde_json::Value = if is_kernels {
+    let mode = serde_json::from_str::<serde_json::Value>(request)
+        .map(|v| v["mode"].clone())
+        .unwrap_or_default();
+    let mut reply: serde_json::Value = if mode == "info" {
+        // Only the build facts (added below): what the host asks before the first workload.
+        serde_json::json!({})
+    } else if mode == "kernels" {
         match serde_json::from_str::<Kernels>(request) {
             Ok(k) => {
                 let outputs: Result<Vec<Vec<f64>>, String> = k

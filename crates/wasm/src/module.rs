@@ -4,8 +4,9 @@
 
 use crate::ops::{self, Flavor, KernelWorkload, Op, Point};
 use serde::{Deserialize, Serialize};
+use tensorbench_core::device::MeterResult;
 use tensorbench_core::schema::{Measurement, Peaks};
-use tensorbench_core::{Clock, ClockSource, Result, Sampler, SamplerConfig, Workload};
+use tensorbench_core::{Clock, ClockSource, Device, Result, Sampler, SamplerConfig, Workload};
 use tensorbench_cpu_simd::kernels::simd::Kernels;
 
 /// The embedder's clock: milliseconds from an arbitrary origin, monotonic.
@@ -71,35 +72,18 @@ impl Clock for ModuleClock {
     }
 }
 
-/// A workload of this module, timed by the module's clock.
-struct Timed {
-    inner: KernelWorkload,
+/// This module's device: the embedder's clock, and no energy counter (none is readable from
+/// inside a wasm module).
+struct ModuleDevice {
     now: Now,
     source: ClockSource,
 }
 
-impl Workload for Timed {
-    fn spec(&self) -> &tensorbench_core::WorkloadSpec {
-        self.inner.spec()
-    }
-    fn prepare(&mut self, seed: u64) -> Result<()> {
-        self.inner.prepare(seed)
-    }
-    fn execute(&mut self) {
-        self.inner.execute()
-    }
-    fn validate(&mut self) -> Result<tensorbench_core::schema::Validation> {
-        self.inner.validate()
-    }
+impl Device for ModuleDevice {
     fn clock(&self) -> Result<Box<dyn Clock>> {
         Ok(Box::new(ModuleClock::new(self.now, self.source)))
     }
-    fn extra(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
-        self.inner.extra()
-    }
-    fn energy_meter(
-        &self,
-    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
+    fn energy_meter(&self) -> MeterResult {
         Err("no energy counter is readable from inside a wasm module".into())
     }
 }
@@ -122,6 +106,25 @@ struct SuiteRequest {
     runtime: String,
     /// Ids to run (the host applied `--filter`); all of the profile when absent.
     ids: Option<Vec<String>>,
+    /// The input seed of each of `ids`, as the host's driver derives them.
+    seeds: Option<Vec<u64>>,
+}
+
+impl SuiteRequest {
+    /// The seed of workload `id` (at `index` in the catalog), or `None` when not asked for.
+    fn seed_of(&self, id: &str, index: usize) -> Option<u64> {
+        let Some(ids) = &self.ids else {
+            return Some(self.seed.wrapping_add(index as u64 * 0x9E37_79B9));
+        };
+        let at = ids.iter().position(|i| i == id)?;
+        let derived = self.seed.wrapping_add(index as u64 * 0x9E37_79B9);
+        Some(
+            self.seeds
+                .as_ref()
+                .and_then(|s| s.get(at).copied())
+                .unwrap_or(derived),
+        )
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -147,20 +150,15 @@ pub(crate) fn run_suite(request: &str, now: Now, source: ClockSource) -> String 
         return error(format!("unknown profile {:?}", req.profile));
     };
     let mut sampler = Sampler::new(config, 0);
+    let device = ModuleDevice { now, source };
     let mut measurements = Vec::new();
     for (index, point) in ops::catalog(&req.profile).into_iter().enumerate() {
         let flavor = Flavor::Simd(Kernels::best());
-        let inner = KernelWorkload::new(point, flavor, backend(), Some(&req.runtime));
-        let mut w = Timed { inner, now, source };
-        if req
-            .ids
-            .as_ref()
-            .is_some_and(|ids| !ids.contains(&w.spec().id))
-        {
+        let mut w = KernelWorkload::new(point, flavor, backend(), Some(&req.runtime));
+        let Some(seed) = req.seed_of(&w.spec().id, index) else {
             continue;
-        }
-        let seed = req.seed.wrapping_add(index as u64 * 0x9E37_79B9);
-        measurements.push(sampler.measure(&mut w, seed, &Peaks::new()));
+        };
+        measurements.push(sampler.measure_on(&device, &mut w, seed, &Peaks::new()));
     }
     let reply = SuiteReply {
         backend: backend(),

@@ -137,6 +137,35 @@ impl Clock for CountingFakeClock {
     }
 }
 
+/// The device a [`Scripted`] workload is measured on: its scripted clock.
+pub struct ScriptedDevice {
+    per_iter_ns: Vec<f64>,
+    pending: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    iters_seen: std::sync::Arc<std::sync::Mutex<Vec<u64>>>,
+}
+
+impl tensorbench_core::Device for ScriptedDevice {
+    fn clock(&self) -> Result<Box<dyn Clock>> {
+        Ok(Box::new(CountingFakeClock {
+            per_iter_ns: self.per_iter_ns.clone(),
+            next: 0,
+            pending: self.pending.clone(),
+            iters_seen: self.iters_seen.clone(),
+        }))
+    }
+}
+
+impl Scripted {
+    /// The device whose clock charges this workload's script.
+    pub fn device(&self) -> ScriptedDevice {
+        ScriptedDevice {
+            per_iter_ns: self.per_iter_ns.clone(),
+            pending: self.pending.clone(),
+            iters_seen: self.iters_seen.clone(),
+        }
+    }
+}
+
 impl Workload for Scripted {
     fn spec(&self) -> &WorkloadSpec {
         &self.spec
@@ -150,14 +179,6 @@ impl Workload for Scripted {
     }
     fn validate(&mut self) -> Result<Validation> {
         Ok(validate_against(&[1.0f32], &[1.0], 0.0, "none"))
-    }
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        Ok(Box::new(CountingFakeClock {
-            per_iter_ns: self.per_iter_ns.clone(),
-            next: 0,
-            pending: self.pending.clone(),
-            iters_seen: self.iters_seen.clone(),
-        }))
     }
     fn extra(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
         self.extra.clone()

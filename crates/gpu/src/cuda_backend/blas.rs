@@ -1,7 +1,6 @@
 //! cuBLAS GEMM: SGEMM in f32, and GemmEx in f16 and bf16 with f32 accumulation (tensor cores).
 //! Row-major C = A·B is computed as column-major Cᵀ = Bᵀ·Aᵀ, so nothing is transposed.
 
-use super::clock::EventClock;
 use super::device::CudaGpu;
 use crate::problem::{Kernel, Problem, Shape};
 use crate::reference::{summation_tolerance, validate_gemm};
@@ -12,8 +11,7 @@ use half::{bf16, f16};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tensorbench_core::schema::Validation;
-use tensorbench_core::workload::CacheFlusher;
-use tensorbench_core::{Clock, DType, Error, Result, Workload, WorkloadSpec};
+use tensorbench_core::{DType, Error, Result, Workload, WorkloadSpec};
 
 /// An element type cuBLAS multiplies, converted from and to f32 on the host.
 pub trait BlasElement: DeviceRepr + ValidAsZeroBits + Copy + Default + Unpin {
@@ -193,19 +191,7 @@ where
         ))
     }
 
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        Ok(Box::new(EventClock::new(self.gpu.clone())?))
-    }
-
-    fn flush_caches(&mut self, _host: &mut CacheFlusher) {
-        if let Err(e) = self.gpu.flush_l2() {
-            self.failure.get_or_insert(e);
-        }
-    }
-
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        let mut m = self.gpu.info.extra();
-        m.insert("accumulate".into(), "f32".into());
-        m
+        BTreeMap::from([("accumulate".into(), "f32".into())])
     }
 }

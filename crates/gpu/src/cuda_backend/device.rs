@@ -1,15 +1,18 @@
 //! Finding and opening the CUDA device: libraries probed before any call (cudarc panics when a
 //! library it needs is missing), a panic still caught as a second guard, device facts read once.
 
+use super::clock::EventClock;
 use super::energy::{NvmlEnergy, NvmlMeter};
 use cudarc::driver::sys::CUdevice_attribute as Attr;
 use cudarc::driver::{CudaContext, CudaModule, CudaSlice, CudaStream};
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
+use tensorbench_core::device::{Device, MeterResult};
 use tensorbench_core::energy::EnergyMeter;
 use tensorbench_core::schema::GpuInfo;
-use tensorbench_core::{Error, Result};
+use tensorbench_core::workload::CacheFlusher;
+use tensorbench_core::{Clock, Error, Result};
 
 /// What the run records about the device.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,5 +214,27 @@ impl CudaGpu {
     /// A workload error naming this device.
     pub fn error(&self, reason: impl std::fmt::Display) -> Error {
         Error::workload(format!("cuda:0 ({})", self.info.name), reason.to_string())
+    }
+}
+
+/// The GPU as the sampler sees it: CUDA events for time, NVML for energy, its L2 flushed for a
+/// cold sample, and its facts on every measurement.
+pub struct CudaDevice(pub Arc<CudaGpu>);
+
+impl Device for CudaDevice {
+    fn clock(&self) -> Result<Box<dyn Clock>> {
+        Ok(Box::new(EventClock::new(self.0.clone())?))
+    }
+
+    fn energy_meter(&self) -> MeterResult {
+        self.0.energy_meter()
+    }
+
+    fn flush_caches(&self, _host: &mut CacheFlusher) -> Result<()> {
+        self.0.flush_l2()
+    }
+
+    fn extra(&self) -> BTreeMap<String, serde_json::Value> {
+        self.0.info.extra()
     }
 }

@@ -14,11 +14,11 @@ pub mod ops;
 pub mod transfer;
 
 use crate::catalog::{self, Backend, Entry, Point, Profile};
-use device::CudaGpu;
+use device::{CudaDevice, CudaGpu};
 use ops::CudaKernelWorkload;
 use std::sync::Arc;
-use tensorbench_core::Workload;
 use tensorbench_core::suite::Suite;
+use tensorbench_core::{Device, Workload};
 use transfer::{CudaTransfer, LaunchOverhead, Movement};
 
 /// Registers every CUDA workload of `profile`, or all of them as `skipped` when CUDA cannot run.
@@ -32,6 +32,7 @@ pub fn register(suite: &mut Suite, profile: Profile) {
     };
     suite.add_gpu(gpu.info.gpu_info());
     let free = gpu.free_memory();
+    let on_gpu: Arc<dyn Device> = Arc::new(CudaDevice(gpu.clone()));
     for e in catalog::entries(Backend::Cuda, profile) {
         if let Some(reason) = unavailable(&gpu, &e, free) {
             suite.add_skipped(e.spec, reason);
@@ -42,9 +43,9 @@ pub fn register(suite: &mut Suite, profile: Profile) {
             continue;
         };
         match ceiling {
-            Some(c) => suite.add_probe(Boxed(w), c),
-            None => suite.add_boxed(w),
-        }
+            Some(c) => suite.on(on_gpu.clone()).add_probe(w, c),
+            None => suite.on(on_gpu.clone()).add_boxed(w),
+        };
     }
 }
 
@@ -90,40 +91,5 @@ fn unavailable(gpu: &CudaGpu, e: &Entry, free: Option<usize>) -> Option<String> 
             gpu.info.name
         )),
         _ => None,
-    }
-}
-
-/// A boxed workload as a probe (`Suite::add_probe` takes a concrete type).
-struct Boxed(Box<dyn Workload>);
-
-impl Workload for Boxed {
-    fn spec(&self) -> &tensorbench_core::WorkloadSpec {
-        self.0.spec()
-    }
-    fn prepare(&mut self, seed: u64) -> tensorbench_core::Result<()> {
-        self.0.prepare(seed)
-    }
-    fn execute(&mut self) {
-        self.0.execute();
-    }
-    fn sync(&mut self) -> tensorbench_core::Result<()> {
-        self.0.sync()
-    }
-    fn validate(&mut self) -> tensorbench_core::Result<tensorbench_core::schema::Validation> {
-        self.0.validate()
-    }
-    fn clock(&self) -> tensorbench_core::Result<Box<dyn tensorbench_core::Clock>> {
-        self.0.clock()
-    }
-    fn flush_caches(&mut self, f: &mut tensorbench_core::workload::CacheFlusher) {
-        self.0.flush_caches(f);
-    }
-    fn extra(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
-        self.0.extra()
-    }
-    fn energy_meter(
-        &self,
-    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-        self.0.energy_meter()
     }
 }

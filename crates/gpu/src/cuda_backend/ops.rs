@@ -1,15 +1,13 @@
 //! Our NVRTC kernels as workloads: the same ops and references as the wgpu backend.
 
-use super::clock::EventClock;
 use super::device::CudaGpu;
 use super::kernels::BLOCK;
 use crate::problem::{BinaryOp, Kernel, LAYER_NORM_EPS, Problem, Shape, UnaryOp};
 use cudarc::driver::{CudaFunction, CudaSlice, DriverError, LaunchConfig, PushKernelArg};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tensorbench_core::schema::Validation;
-use tensorbench_core::workload::{CacheFlusher, NamedTensor};
-use tensorbench_core::{Clock, Error, Result, Workload, WorkloadSpec};
+use tensorbench_core::workload::NamedTensor;
+use tensorbench_core::{Error, Result, Workload, WorkloadSpec};
 
 /// Partials of the first pass of the full sum.
 const MAX_PARTIALS: u32 = 1024;
@@ -293,26 +291,6 @@ impl Workload for CudaKernelWorkload {
             .as_ref()
             .ok_or_else(|| Error::workload(&self.spec.id, "used before prepare()"))?;
         Ok(st.problem.validate(&got, self.depth(st.partials)))
-    }
-
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        Ok(Box::new(EventClock::new(self.gpu.clone())?))
-    }
-
-    fn energy_meter(
-        &self,
-    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-        self.gpu.energy_meter()
-    }
-
-    fn flush_caches(&mut self, _host: &mut CacheFlusher) {
-        if let Err(e) = self.gpu.flush_l2() {
-            self.failure.get_or_insert(e);
-        }
-    }
-
-    fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        self.gpu.info.extra()
     }
 
     fn tensors(&self) -> Vec<NamedTensor> {

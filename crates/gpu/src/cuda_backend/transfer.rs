@@ -1,15 +1,12 @@
 //! Moving data (host→device and device→host from pageable or pinned memory, device-to-device
 //! copy: the roofline's bandwidth probe) and the cost of launching an empty kernel.
 
-use super::clock::EventClock;
 use super::device::CudaGpu;
 use crate::reference::validate_elementwise;
 use cudarc::driver::{CudaFunction, CudaSlice, DriverError, LaunchConfig, PinnedHostSlice};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tensorbench_core::schema::Validation;
-use tensorbench_core::workload::CacheFlusher;
-use tensorbench_core::{Clock, Error, Result, Workload, WorkloadSpec, data};
+use tensorbench_core::{Error, Result, Workload, WorkloadSpec, data};
 
 /// What a [`CudaTransfer`] moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,26 +154,6 @@ impl Workload for CudaTransfer {
             "exact copy",
         ))
     }
-
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        Ok(Box::new(EventClock::new(self.gpu.clone())?))
-    }
-
-    fn energy_meter(
-        &self,
-    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-        self.gpu.energy_meter()
-    }
-
-    fn flush_caches(&mut self, _host: &mut CacheFlusher) {
-        if let Err(e) = self.gpu.flush_l2() {
-            self.failure.get_or_insert(e);
-        }
-    }
-
-    fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        self.gpu.info.extra()
-    }
 }
 
 /// Launches of an empty kernel, one thread each: the fixed cost of a launch on the stream.
@@ -242,19 +219,5 @@ impl Workload for LaunchOverhead {
             passed: true,
             reference: "completed without error (no output)".into(),
         })
-    }
-
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        Ok(Box::new(EventClock::new(self.gpu.clone())?))
-    }
-
-    fn energy_meter(
-        &self,
-    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-        self.gpu.energy_meter()
-    }
-
-    fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        self.gpu.info.extra()
     }
 }

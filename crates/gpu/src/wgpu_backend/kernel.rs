@@ -1,15 +1,13 @@
 //! The workload every WGSL kernel shares: inputs uploaded in `prepare`, one compute pass of
 //! prebuilt dispatches encoded and submitted per `execute`, the output read back to validate.
 
-use super::clock::device_clock;
 use super::context::WgpuContext;
 use super::{elementwise, matmul, mlp, rows, sum, transpose};
 use crate::problem::{Kernel, Problem, Shape};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tensorbench_core::schema::Validation;
 use tensorbench_core::workload::NamedTensor;
-use tensorbench_core::{Clock, Error, Result, Workload, WorkloadSpec};
+use tensorbench_core::{Error, Result, Workload, WorkloadSpec};
 
 /// Threads per workgroup of the one-dimensional kernels.
 pub const WORKGROUP: u32 = 256;
@@ -183,20 +181,6 @@ impl Workload for KernelWorkload {
         let (problem, plan) = self.state()?;
         let got = self.ctx.read_f32(&plan.output, problem.output_len())?;
         Ok(problem.validate(&got, plan.depth))
-    }
-
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        device_clock(&self.ctx)
-    }
-
-    fn energy_meter(
-        &self,
-    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-        Err(super::NO_ENERGY_COUNTER.into())
-    }
-
-    fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        self.ctx.extra()
     }
 
     fn tensors(&self) -> Vec<NamedTensor> {

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod context;
+pub mod device;
 pub mod elementwise;
 pub mod kernel;
 pub mod matmul;
@@ -15,17 +16,19 @@ pub mod transpose;
 use crate::catalog::{self, Backend, Point, Profile};
 use crate::problem::Shape;
 use context::WgpuContext;
+use device::{Timing, WgpuDevice};
 use kernel::KernelWorkload;
 use std::sync::Arc;
+use tensorbench_core::Device;
 use tensorbench_core::suite::Suite;
 use transfer::{DataWorkload, Movement};
 
-/// Opens the adapter, catching a panic from a broken driver as an error.
 /// wgpu exposes no energy counter, and the host's package counter does not describe work done
 /// on a GPU.
 const NO_ENERGY_COUNTER: &str = "wgpu exposes no energy counter (NVIDIA GPUs report energy \
      through the cuda backend's NVML counter)";
 
+/// Opens the adapter, catching a panic from a broken driver as an error.
 pub fn open() -> Result<Arc<WgpuContext>, String> {
     std::panic::catch_unwind(WgpuContext::open)
         .unwrap_or_else(|_| Err("wgpu panicked while opening the adapter".into()))
@@ -41,6 +44,13 @@ pub fn register(suite: &mut Suite, profile: Profile) {
         }
     };
     suite.add_gpu(ctx.gpu_info());
+    let on = |timing| -> Arc<dyn Device> {
+        Arc::new(WgpuDevice {
+            ctx: ctx.clone(),
+            timing,
+        })
+    };
+    let (timed, staged) = (on(Timing::Device), on(Timing::SubmitWait));
     for e in catalog::entries(Backend::Wgpu, profile) {
         if let Some(reason) = too_large(&ctx, e.point) {
             suite.add_skipped(e.spec, reason);
@@ -49,14 +59,17 @@ pub fn register(suite: &mut Suite, profile: Profile) {
         let ctx = ctx.clone();
         match (e.point, e.ceiling) {
             (Point::Kernel(kernel, shape), _) => {
-                suite.add(KernelWorkload::new(e.spec, ctx, kernel, shape));
+                suite
+                    .on(timed.clone())
+                    .add(KernelWorkload::new(e.spec, ctx, kernel, shape));
             }
             (Point::Copy(n), Some(ceiling)) => {
                 let w = DataWorkload::new(e.spec, ctx, Movement::DeviceCopy, n);
-                suite.add_probe(w, ceiling);
+                suite.on(timed.clone()).add_probe(Box::new(w), ceiling);
             }
             (Point::Copy(n), None) => {
-                suite.add(DataWorkload::new(e.spec, ctx, Movement::DeviceCopy, n));
+                let w = DataWorkload::new(e.spec, ctx, Movement::DeviceCopy, n);
+                suite.on(timed.clone()).add(w);
             }
             (Point::Transfer { to_device, n, .. }, _) => {
                 let movement = if to_device {
@@ -64,7 +77,8 @@ pub fn register(suite: &mut Suite, profile: Profile) {
                 } else {
                     Movement::Download
                 };
-                suite.add(DataWorkload::new(e.spec, ctx, movement, n));
+                let w = DataWorkload::new(e.spec, ctx, movement, n);
+                suite.on(staged.clone()).add(w);
             }
             (Point::Blas(..) | Point::Launch, _) => {
                 suite.add_skipped(e.spec, "not measured on wgpu");

@@ -2,13 +2,11 @@
 //! include wgpu's staging copy on the CPU), and device-to-device copy (timed on the device;
 //! the bandwidth probe of the roofline).
 
-use super::clock::{SubmitWaitClock, device_clock};
 use super::context::WgpuContext;
 use crate::reference::validate_elementwise;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use tensorbench_core::schema::Validation;
-use tensorbench_core::{Clock, Error, Result, Workload, WorkloadSpec, data};
+use tensorbench_core::{Error, Result, Workload, WorkloadSpec, data};
 
 struct Buffers {
     host: Vec<f32>,
@@ -139,25 +137,5 @@ impl Workload for DataWorkload {
             0.0,
             "exact copy",
         ))
-    }
-
-    fn energy_meter(
-        &self,
-    ) -> std::result::Result<Box<dyn tensorbench_core::energy::EnergyMeter>, String> {
-        Err(super::NO_ENERGY_COUNTER.into())
-    }
-
-    /// Transfers include wgpu's CPU-side staging, which no device timestamp sees.
-    fn clock(&self) -> Result<Box<dyn Clock>> {
-        match self.movement {
-            Movement::DeviceCopy => device_clock(&self.ctx),
-            Movement::Upload | Movement::Download => {
-                Ok(Box::new(SubmitWaitClock::new(self.ctx.clone())?))
-            }
-        }
-    }
-
-    fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        self.ctx.extra()
     }
 }

@@ -1,11 +1,11 @@
 //! The host side: building the two modules ([`build`]), running them in each runtime
-//! ([`runtimes`]), and the driver that measures native and wasm side by side into one run
-//! ([`driver`]).
+//! ([`runtimes`]), and the suite that core's driver runs, measuring native and wasm side by side
+//! into one run ([`suite`]).
 
 pub mod build;
-pub mod driver;
 pub mod runtimes;
 pub mod sizes;
+pub mod suite;
 #[cfg(feature = "wasmtime")]
 pub mod wasmtime_rt;
 

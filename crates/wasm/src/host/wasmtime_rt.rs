@@ -1,12 +1,13 @@
 //! wasmtime, embedded: runs the plain-C-ABI module (feature `cabi` of the module side) with the
 //! host's monotonic clock as its `tensorbench.now_ms` import, timing compile and instantiate the
-//! way the JavaScript harness does.
+//! way the JavaScript harness does, and replying with the same line protocol.
 
+use super::runtimes::OnLine;
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Instant;
-use wasmtime::{Engine, Linker, Module, Store};
+use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, TypedFunc};
 
 /// The embedded wasmtime's version.
 pub fn version() -> &'static str {
@@ -17,54 +18,130 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }
 
-/// Sends `request` to the module at `wasm` and returns its reply, with the cold start added.
-pub fn run(wasm: &Path, request: &Value) -> Result<Value> {
-    let err = |e: wasmtime::Error| anyhow!("wasmtime: {e:#}");
-    let t = Instant::now();
-    let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
-    let fetch_ms = ms(t);
-    let engine = Engine::default();
-    let t = Instant::now();
-    let module = Module::new(&engine, &bytes).map_err(err)?;
-    let compile_ms = ms(t);
-    let mut linker = Linker::new(&engine);
-    let origin = Instant::now();
-    linker
-        .func_wrap("tensorbench", "now_ms", move || ms(origin))
-        .map_err(err)?;
-    let mut store = Store::new(&engine, ());
-    let t = Instant::now();
-    let instance = linker.instantiate(&mut store, &module).map_err(err)?;
-    let instantiate_ms = ms(t);
-    let memory = instance
-        .get_memory(&mut store, "memory")
-        .context("the module exports no memory")?;
-    let alloc = instance
-        .get_typed_func::<u32, u32>(&mut store, "tb_alloc")
-        .map_err(err)?;
-    let call = instance
-        .get_typed_func::<(u32, u32), u64>(&mut store, "tb_call")
-        .map_err(err)?;
-    let free = instance
-        .get_typed_func::<(u32, u32), ()>(&mut store, "tb_free")
-        .map_err(err)?;
-    let text = request.to_string();
-    let len = u32::try_from(text.len()).context("request too large")?;
-    let p = alloc.call(&mut store, len).map_err(err)?;
-    memory
-        .write(&mut store, p as usize, text.as_bytes())
-        .map_err(|e| anyhow!("writing the request: {e}"))?;
-    let packed = call.call(&mut store, (p, len)).map_err(err)?;
-    free.call(&mut store, (p, len)).map_err(err)?;
-    let (rp, rl) = ((packed >> 32) as u32, packed as u32);
-    let mut reply = vec![0u8; rl as usize];
-    memory
-        .read(&store, rp as usize, &mut reply)
-        .map_err(|e| anyhow!("reading the reply: {e}"))?;
-    free.call(&mut store, (rp, rl)).map_err(err)?;
-    let mut reply: Value = serde_json::from_slice(&reply).context("the module's reply")?;
-    reply["cold_start"] = json!({
-        "fetch_ms": fetch_ms, "compile_ms": compile_ms, "instantiate_ms": instantiate_ms,
-    });
-    Ok(reply)
+fn err(e: wasmtime::Error) -> anyhow::Error {
+    anyhow!("wasmtime: {e:#}")
+}
+
+/// An instantiated module and its exports.
+struct Loaded {
+    store: Store<()>,
+    memory: Memory,
+    alloc: TypedFunc<u32, u32>,
+    call: TypedFunc<(u32, u32), u64>,
+    free: TypedFunc<(u32, u32), ()>,
+    cold_start: Value,
+}
+
+impl Loaded {
+    fn open(wasm: &Path) -> Result<Self> {
+        let t = Instant::now();
+        let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+        let fetch_ms = ms(t);
+        let engine = Engine::default();
+        let t = Instant::now();
+        let module = Module::new(&engine, &bytes).map_err(err)?;
+        let compile_ms = ms(t);
+        let mut linker = Linker::new(&engine);
+        let origin = Instant::now();
+        linker
+            .func_wrap("tensorbench", "now_ms", move || ms(origin))
+            .map_err(err)?;
+        let mut store = Store::new(&engine, ());
+        let t = Instant::now();
+        let instance: Instance = linker.instantiate(&mut store, &module).map_err(err)?;
+        let instantiate_ms = ms(t);
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .context("the module exports no memory")?;
+        let alloc = instance
+            .get_typed_func(&mut store, "tb_alloc")
+            .map_err(err)?;
+        let call = instance
+            .get_typed_func(&mut store, "tb_call")
+            .map_err(err)?;
+        let free = instance
+            .get_typed_func(&mut store, "tb_free")
+            .map_err(err)?;
+        Ok(Self {
+            store,
+            memory,
+            alloc,
+            call,
+            free,
+            cold_start: json!({
+                "fetch_ms": fetch_ms, "compile_ms": compile_ms, "instantiate_ms": instantiate_ms,
+            }),
+        })
+    }
+
+    /// One request in, one reply out, through the module's linear memory.
+    fn call(&mut self, request: &Value) -> Result<Value> {
+        let text = request.to_string();
+        let len = u32::try_from(text.len()).context("request too large")?;
+        let p = self.alloc.call(&mut self.store, len).map_err(err)?;
+        self.memory
+            .write(&mut self.store, p as usize, text.as_bytes())
+            .map_err(|e| anyhow!("writing the request: {e}"))?;
+        let packed = self.call.call(&mut self.store, (p, len)).map_err(err)?;
+        self.free.call(&mut self.store, (p, len)).map_err(err)?;
+        let (rp, rl) = ((packed >> 32) as u32, packed as u32);
+        let mut reply = vec![0u8; rl as usize];
+        self.memory
+            .read(&self.store, rp as usize, &mut reply)
+            .map_err(|e| anyhow!("reading the reply: {e}"))?;
+        self.free.call(&mut self.store, (rp, rl)).map_err(err)?;
+        serde_json::from_slice(&reply).context("the module's reply")
+    }
+}
+
+/// Runs `request` against the module at `wasm`, one workload per call so each measurement is
+/// handed on as soon as it is finished (see `js/harness.mjs` for the protocol).
+pub(crate) fn stream(wasm: &Path, request: &Value, on_line: &mut OnLine<'_>) -> Result<()> {
+    let mut loaded = Loaded::open(wasm)?;
+    if request["mode"] == "kernels" {
+        let mut reply = loaded.call(request)?;
+        reply["cold_start"] = loaded.cold_start.clone();
+        on_line(reply)?;
+        return Ok(());
+    }
+    let first = loaded.call(&json!({"mode": "info"}))?;
+    let ready = json!({"build": first["build"], "cold_start": loaded.cold_start});
+    if on_line(json!({ "ready": ready }))?.is_break() {
+        return Ok(());
+    }
+    for call in per_workload(request) {
+        let reply = loaded.call(&call)?;
+        if reply.get("error").is_some() {
+            on_line(reply)?;
+            return Ok(());
+        }
+        let measurements = reply["measurements"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for m in measurements {
+            let line = json!({"measurement": m, "memory_bytes": reply["memory_bytes"]});
+            if on_line(line)?.is_break() {
+                return Ok(());
+            }
+        }
+    }
+    on_line(json!({"end": true}))?;
+    Ok(())
+}
+
+/// The request split into one call per id (the whole request when it names none).
+fn per_workload(request: &Value) -> Vec<Value> {
+    let Some(ids) = request["ids"].as_array() else {
+        return vec![request.clone()];
+    };
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut call = request.clone();
+            call["ids"] = json!([id]);
+            call["seeds"] = request["seeds"].get(i).map_or(Value::Null, |s| json!([s]));
+            call
+        })
+        .collect()
 }
