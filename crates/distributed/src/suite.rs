@@ -83,16 +83,15 @@ pub fn register(
         .collect();
     suite.config("backends", backends);
     suite.config("rank_timeout_s", flags.rank_timeout);
-    let mut fault = test_support::fault_for(layout.rank);
+    let fault = test_support::fault_for(layout.rank);
+    let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     for entry in registry::entries(&opts.profile, layout, &flags.backend) {
-        let entry = match (fault.take(), entry) {
-            (Some(f), Entry::Run(device, w)) => {
-                Entry::Run(device, Box::new(Faulty { inner: w, fault: f }))
+        let entry = match (fault, entry) {
+            (Some(fault), Entry::Run(device, inner)) => {
+                let armed = armed.clone();
+                Entry::Run(device, Box::new(Faulty { inner, fault, armed }))
             }
-            (f, e) => {
-                fault = fault.or(f);
-                e
-            }
+            (_, e) => e,
         };
         entry.register(suite);
     }

@@ -29,10 +29,12 @@ fn parse(value: &str, rank: usize) -> Option<Fault> {
     })
 }
 
-/// Wraps `inner` so its first `execute` on this rank fails as `fault` says.
+/// Wraps `inner` so that the first `execute` on this rank of any workload sharing `armed` fails
+/// as `fault` says: the first workload that runs after `--filter`, whichever it is.
 pub struct Faulty {
     pub inner: Box<dyn Workload>,
     pub fault: Fault,
+    pub armed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Workload for Faulty {
@@ -43,6 +45,9 @@ impl Workload for Faulty {
         self.inner.prepare(seed)
     }
     fn execute(&mut self) {
+        if !self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return self.inner.execute();
+        }
         match self.fault {
             Fault::Panic => panic!("injected failure ({FAIL_RANK_VAR})"),
             Fault::Hang => loop {
