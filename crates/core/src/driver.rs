@@ -596,6 +596,7 @@ impl<'a> Driver<'a> {
         for hook in suite.on_finish.drain(..) {
             hook(&run);
         }
+        eprintln!("run file: {}", path.display());
         if self.opts.events {
             println!("{}", Event::Finished { path, status }.to_line());
         }

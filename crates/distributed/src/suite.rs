@@ -89,7 +89,14 @@ pub fn register(
         let entry = match (fault, entry) {
             (Some(fault), Entry::Run(device, inner)) => {
                 let armed = armed.clone();
-                Entry::Run(device, Box::new(Faulty { inner, fault, armed }))
+                Entry::Run(
+                    device,
+                    Box::new(Faulty {
+                        inner,
+                        fault,
+                        armed,
+                    }),
+                )
             }
             (_, e) => e,
         };

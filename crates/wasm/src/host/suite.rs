@@ -69,10 +69,14 @@ pub fn register(
     );
     suite.config("threads", 1);
     suite.config("wasm_bindgen", build::WASM_BINDGEN_VERSION);
-    suite.config(
-        "runtimes",
-        runtimes.iter().map(|r| r.name()).collect::<Vec<_>>(),
-    );
+    let found: serde_json::Map<String, Value> = runtimes
+        .iter()
+        .map(|&r| match runtimes::detect(r) {
+            Ok(f) => (r.name().to_string(), json!(f.version)),
+            Err(e) => (r.name().to_string(), json!({ "missing": e.to_string() })),
+        })
+        .collect();
+    suite.config("runtimes", Value::Object(found));
     let points = ops::catalog(&opts.profile);
     let natives = [
         ("native-scalar", Flavor::Scalar),
