@@ -8,6 +8,7 @@
 //! fn main() -> std::process::ExitCode { suite::main("my-target", register) }
 //! ```
 
+use crate::events::Event;
 use crate::machine;
 use crate::sampler::{Sampler, SamplerConfig, skipped};
 use crate::schema::{CacheMode, Measurement, Run, RunStatus, SCHEMA_VERSION, Status};
@@ -215,6 +216,12 @@ impl From<crate::Error> for SuiteError {
     }
 }
 
+impl From<tensorbench_schema::Error> for SuiteError {
+    fn from(e: tensorbench_schema::Error) -> Self {
+        SuiteError::Io(e.into())
+    }
+}
+
 /// Runs a suite with parsed options; the library form of [`main`].
 pub fn run_suite(
     target: &str,
@@ -267,7 +274,10 @@ pub fn run_suite(
     let mut writer = open_writer(target, opts, &config, gpus)?;
     emit(
         opts,
-        serde_json::json!({"event": "run", "run_id": writer.run().run_id, "stream": writer.stream_path()}),
+        Event::Run {
+            run_id: writer.run().run_id.clone(),
+            stream: writer.stream_path().to_path_buf(),
+        },
     );
     interrupt::install();
     let machine = writer.run().machine.clone();
@@ -281,7 +291,10 @@ pub fn run_suite(
     let path = writer.finish(status)?;
     emit(
         opts,
-        serde_json::json!({"event": "finished", "path": path, "status": status}),
+        Event::Finished {
+            path: path.clone(),
+            status,
+        },
     );
     Ok(if interrupt::requested() {
         exit::INTERRUPTED
@@ -396,10 +409,12 @@ fn run_entries(
         }
         emit(
             opts,
-            serde_json::json!({
-                "event": "start", "id": id, "index": index, "total": total,
-                "spec": entry.workload.spec(),
-            }),
+            Event::Start {
+                id: id.clone(),
+                index: Some(index),
+                total: Some(total),
+                spec: Some(Box::new(entry.workload.spec().clone())),
+            },
         );
         let seed = base_seed.wrapping_add(index as u64 * 0x9E37_79B9);
         let m = measure_isolated(entry.workload.as_mut(), sampler, seed, &writer.run().peaks);
@@ -416,7 +431,10 @@ fn run_entries(
         }
         emit(
             opts,
-            serde_json::json!({"event": "done", "id": id, "status": m.status}),
+            Event::Done {
+                id: id.clone(),
+                status: m.status,
+            },
         );
         writer.record(m)?;
     }
@@ -479,7 +497,7 @@ pub fn measure_isolated(
     }
 }
 
-fn emit(opts: &SuiteOptions, event: serde_json::Value) {
+fn emit(opts: &SuiteOptions, event: Event) {
     if opts.events {
         println!("{event}");
     }

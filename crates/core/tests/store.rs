@@ -1,9 +1,9 @@
 //! Run files: round-trip, streams cut short, and bad files named in errors.
 
 use std::path::Path;
-use tensorbench_core::Error;
 use tensorbench_core::schema::{Run, RunStatus, SCHEMA_VERSION};
-use tensorbench_core::store::{self, RunWriter};
+// Run files fail with tensorbench-schema's error, re-exported beside the functions.
+use tensorbench_core::store::{self, Error, RunWriter};
 
 fn run() -> Run {
     Run {
