@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 use tensorbench_core::WorkloadSpec;
-use tensorbench_core::sampler::skipped;
-use tensorbench_core::schema::{CacheMode, Status};
+use tensorbench_core::events::Event;
+use tensorbench_core::schema::{CacheMode, Measurement, Status};
 use tensorbench_core::store::RunWriter;
 
 /// The command that runs a suite: program, arguments (without `--resume`), environment.
@@ -38,8 +38,9 @@ pub struct Outcome {
     pub interrupted: bool,
 }
 
-enum Event {
-    Line(serde_json::Value),
+/// What the reader thread hands over: one progress event, or the end of the child's stdout.
+enum Incoming {
+    Event(Event),
     Eof,
 }
 
@@ -101,20 +102,20 @@ fn spawn(inv: &Invocation, args: &[String]) -> Result<Child> {
     Ok(child)
 }
 
-fn read_events(child: &mut Child) -> Receiver<Event> {
+fn read_events(child: &mut Child) -> Receiver<Incoming> {
     let stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            match serde_json::from_str(&line) {
-                Ok(v) => {
-                    let _ = tx.send(Event::Line(v));
+            match Event::parse_line(&line) {
+                Some(event) => {
+                    let _ = tx.send(Incoming::Event(event));
                 }
                 // Not an event: something the suite printed; pass it on.
-                Err(_) => eprintln!("{line}"),
+                None => eprintln!("{line}"),
             }
         }
-        let _ = tx.send(Event::Eof);
+        let _ = tx.send(Incoming::Eof);
     });
     rx
 }
@@ -126,7 +127,7 @@ enum Watch {
 
 fn watch(
     child: &mut Child,
-    events: &Receiver<Event>,
+    events: &Receiver<Incoming>,
     cap: Duration,
     outcome: &mut Outcome,
     progress: &Progress,
@@ -134,8 +135,8 @@ fn watch(
     let mut current: Option<(WorkloadSpec, Instant)> = None;
     loop {
         match events.recv_timeout(Duration::from_millis(200)) {
-            Ok(Event::Line(v)) => on_event(&v, &mut current, outcome, progress),
-            Ok(Event::Eof) | Err(RecvTimeoutError::Disconnected) => {
+            Ok(Incoming::Event(e)) => on_event(e, &mut current, outcome, progress),
+            Ok(Incoming::Eof) | Err(RecvTimeoutError::Disconnected) => {
                 let status = child.wait().context("waiting for the suite")?;
                 return Ok(Watch::Exited(status.code()));
             }
@@ -151,25 +152,28 @@ fn watch(
 }
 
 fn on_event(
-    v: &serde_json::Value,
+    event: Event,
     current: &mut Option<(WorkloadSpec, Instant)>,
     outcome: &mut Outcome,
     progress: &Progress,
 ) {
-    match v["event"].as_str() {
-        Some("run") => outcome.stream = v["stream"].as_str().map(PathBuf::from),
-        Some("start") => {
-            progress.start(v["index"].as_u64(), v["total"].as_u64(), v["id"].as_str());
-            *current = serde_json::from_value(v["spec"].clone())
-                .ok()
-                .map(|s| (s, Instant::now()));
+    match event {
+        Event::Run { stream, .. } => outcome.stream = Some(stream),
+        Event::Start {
+            id,
+            index,
+            total,
+            spec,
+        } => {
+            progress.start(index, total, &id);
+            // Without a spec a hang cannot be recorded, so it is not timed either.
+            *current = spec.map(|s| (*s, Instant::now()));
         }
-        Some("done") => {
-            progress.done(v["id"].as_str(), v["status"].as_str());
+        Event::Done { id, status } => {
+            progress.done(&id, status);
             *current = None;
         }
-        Some("finished") => outcome.run_file = v["path"].as_str().map(PathBuf::from),
-        _ => {}
+        Event::Finished { path, .. } => outcome.run_file = Some(path),
     }
 }
 
@@ -180,7 +184,7 @@ fn record_timeout(outcome: &Outcome, spec: &WorkloadSpec, cap: Duration) -> Resu
         .as_ref()
         .context("the suite hung before announcing its run stream")?;
     let mut writer = RunWriter::resume(stream)?;
-    let mut m = skipped(
+    let mut m = Measurement::skipped(
         spec,
         CacheMode::Hot,
         format!("timed out: still running after {cap:?}; stopped by xtask"),
@@ -227,18 +231,18 @@ impl Progress {
         Self { bar }
     }
 
-    fn start(&self, index: Option<u64>, total: Option<u64>, id: Option<&str>) {
+    fn start(&self, index: Option<usize>, total: Option<usize>, id: &str) {
         if let Some(pb) = &self.bar {
-            pb.set_length(total.unwrap_or(0));
-            pb.set_position(index.unwrap_or(0));
-            pb.set_message(id.unwrap_or_default().to_string());
+            pb.set_length(total.unwrap_or(0) as u64);
+            pb.set_position(index.unwrap_or(0) as u64);
+            pb.set_message(id.to_string());
         }
     }
 
-    fn done(&self, id: Option<&str>, status: Option<&str>) {
+    fn done(&self, id: &str, status: Status) {
         match &self.bar {
             Some(pb) => pb.inc(1),
-            None => eprintln!("{:<8} {}", status.unwrap_or("?"), id.unwrap_or("?")),
+            None => eprintln!("{:<8} {id}", status.name()),
         }
     }
 

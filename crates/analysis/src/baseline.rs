@@ -3,8 +3,8 @@
 
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
-use tensorbench_core::schema::Run;
-use tensorbench_core::store::{load_run, write_json_atomic};
+use tensorbench_schema::schema::Run;
+use tensorbench_schema::store::{load_run, write_json_atomic};
 
 /// The folder of named baselines under a results directory.
 pub fn baselines_dir(results: &Path) -> PathBuf {

@@ -18,7 +18,7 @@ use crate::config::{CompareConfig, TestKind};
 use crate::repetitions::process_medians;
 use crate::stats::{Bootstrap, benjamini_hochberg, mann_whitney_u, median, welch_t};
 use crate::verdict::{Comparison, IdComparison, Severity, Verdict};
-use tensorbench_core::schema::{Measurement, Run, RunStatus, Status};
+use tensorbench_schema::schema::{Measurement, Run, RunStatus, Status};
 
 /// Cut points of [`Severity`] on the lower bound of the ratio's CI, as a slowdown fraction:
 /// minor below 10%, moderate below 25%, major below 50%, critical from 50% on.

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tensorbench_core::schema::{Run, Status};
+use tensorbench_schema::schema::{Run, Status};
 
 /// The candidate growth laws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A run or baseline file that is missing, truncated, of another schema or another version
-    /// (core's reader names the file and the field).
+    /// (the schema's reader names the file and the field).
     #[error(transparent)]
-    Run(#[from] tensorbench_core::Error),
+    Run(#[from] tensorbench_schema::Error),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -23,8 +23,8 @@ use crate::verdict::{ChangePoint, History, TrendPoint};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeMap;
 use std::path::Path;
-use tensorbench_core::schema::{Run, Status};
-use tensorbench_core::store::load_run;
+use tensorbench_schema::schema::{Run, Status};
+use tensorbench_schema::store::load_run;
 
 /// Knobs of the step detector.
 #[derive(Debug, Clone, Copy, PartialEq)]

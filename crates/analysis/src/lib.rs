@@ -1,6 +1,6 @@
 //! # tensorbench-analysis
 //!
-//! Reads run files (only through the schema in `tensorbench_core::schema`) and answers: did it get
+//! Reads run files (only through `tensorbench-schema`, never the harness) and answers: did it get
 //! slower, and since when?
 //!
 //! * [`compare_runs`] — per-id verdicts between a baseline and a new run (bootstrap CI of the ratio
@@ -14,7 +14,7 @@
 //! ```no_run
 //! use std::path::Path;
 //! use tensorbench_analysis::{compare_runs, CompareConfig, Verdict};
-//! use tensorbench_core::store::load_run;
+//! use tensorbench_schema::store::load_run;
 //!
 //! let old = load_run(Path::new("results/baselines/main.json"))?;
 //! let new = load_run(Path::new("results/my-host/2026-11-22T11-20-03Z-cpu-3f2a9c.json"))?;

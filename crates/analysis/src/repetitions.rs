@@ -4,10 +4,10 @@
 //! The merged run keeps every sample and records each process's median in
 //! `extra.process_medians`; `compare_runs` then asks a change to hold across processes.
 
-use tensorbench_core::roofline::classify;
-use tensorbench_core::schema::{Measurement, Peaks, Run, Status, Throughput};
-use tensorbench_core::stats::summarize;
-use tensorbench_core::store;
+use tensorbench_schema::roofline::classify;
+use tensorbench_schema::schema::{Measurement, Peaks, Run, Status, Throughput};
+use tensorbench_schema::stats::summarize;
+use tensorbench_schema::store;
 
 /// The key under which a merged measurement lists its per-process medians (ns).
 pub const PROCESS_MEDIANS: &str = "process_medians";

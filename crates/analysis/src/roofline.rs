@@ -1,11 +1,11 @@
 //! Roofline summaries of a run: where each measurement stands under the ceilings measured in the
-//! same run (placed by `tensorbench_core::roofline::classify`), and per op how close it gets.
+//! same run (placed by `tensorbench_schema::roofline::classify`), and per op how close it gets.
 
 use crate::stats::median;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tensorbench_core::roofline::classify;
-use tensorbench_core::schema::{Bound, Measurement, Roofline, Run, Status};
+use tensorbench_schema::roofline::classify;
+use tensorbench_schema::schema::{Bound, Measurement, Roofline, Run, Status};
 
 /// One measurement on the roofline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-pub use tensorbench_core::stats::{quantile_sorted, summarize, tukey_outliers};
+pub use tensorbench_schema::stats::{quantile_sorted, summarize, tukey_outliers};
 
 /// Median of unsorted data; `None` when empty.
 pub fn median(samples: &[f64]) -> Option<f64> {

@@ -8,7 +8,7 @@ use std::path::Path;
 use tensorbench_analysis::baseline::{
     list_baselines, load_baseline, resolve_run, save_baseline, save_baseline_from_file,
 };
-use tensorbench_core::store::write_json_atomic;
+use tensorbench_schema::store::write_json_atomic;
 
 fn write_run(dir: &Path, name: &str) -> std::path::PathBuf {
     let (old, _) = pair(10, 100.0, 100.0, 0.01, 1);

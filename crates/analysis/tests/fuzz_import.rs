@@ -9,8 +9,13 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::Value;
 use std::path::Path;
-use tensorbench_analysis::interop::criterion::import_criterion;
-use tensorbench_core::store::parse_run;
+use tensorbench_analysis::interop::criterion;
+use tensorbench_schema::Run;
+use tensorbench_schema::store::parse_run;
+
+fn import_criterion(dir: &Path) -> tensorbench_analysis::Result<Run> {
+    criterion::import_criterion(dir, Default::default(), Default::default())
+}
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -5,7 +5,7 @@ mod common;
 
 use common::{measurement, run, samples};
 use tensorbench_analysis::history::{StepConfig, detect_steps, history};
-use tensorbench_core::store::write_json_atomic;
+use tensorbench_schema::store::write_json_atomic;
 
 /// A series of medians: `level(i)` with log-normal noise.
 fn series(levels: &[(usize, f64)], noise: f64, seed: u64) -> Vec<f64> {

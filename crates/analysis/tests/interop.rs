@@ -3,10 +3,29 @@
 mod common;
 
 use std::path::Path;
-use tensorbench_analysis::interop::criterion::import_criterion;
 use tensorbench_analysis::interop::export::{to_bmf, to_github_action_benchmark};
 use tensorbench_analysis::{CompareConfig, Verdict, compare_runs};
-use tensorbench_core::{Status, schema::SCHEMA_VERSION};
+use tensorbench_schema::Status;
+use tensorbench_schema::schema::{GitInfo, Machine, Run, SCHEMA_VERSION};
+
+/// The machine and commit the importer stamps on the run (the caller detects them).
+fn host() -> (Machine, GitInfo) {
+    let machine = Machine {
+        hostname: Some("bench-host".into()),
+        logical_cores: 8,
+        ..Machine::default()
+    };
+    let git = GitInfo {
+        commit: Some("0123abc".into()),
+        ..GitInfo::default()
+    };
+    (machine, git)
+}
+
+fn import_criterion(dir: &Path) -> tensorbench_analysis::Result<Run> {
+    let (machine, git) = host();
+    tensorbench_analysis::interop::criterion::import_criterion(dir, machine, git)
+}
 
 fn fixture() -> &'static Path {
     Path::new(concat!(
@@ -20,7 +39,11 @@ fn imports_the_new_results_of_every_benchmark() {
     let run = import_criterion(fixture()).unwrap();
     assert_eq!(run.schema_version, SCHEMA_VERSION);
     assert_eq!(run.target, "criterion");
-    assert!(run.machine.logical_cores >= 1);
+    assert_eq!(
+        (run.machine.clone(), run.git.clone()),
+        host(),
+        "stamped with the caller's machine"
+    );
     let ids: Vec<&str> = run.measurements.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["criterion/add/simd/1024", "criterion/sum"]);
 

@@ -5,7 +5,7 @@ mod common;
 use common::{measurement, run, samples};
 use tensorbench_analysis::repetitions::{merge_runs, process_medians};
 use tensorbench_analysis::{CompareConfig, Verdict, compare_runs};
-use tensorbench_core::schema::Run;
+use tensorbench_schema::schema::Run;
 
 /// A run merged from processes whose medians are `medians` (tight noise inside each process).
 fn merged(medians: &[f64], seed: u64) -> Run {

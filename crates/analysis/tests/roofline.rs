@@ -3,8 +3,8 @@
 mod common;
 
 use tensorbench_analysis::roofline::{points, summarize_ops};
-use tensorbench_core::roofline::{BANDWIDTH_KEY, COMPUTE_KEY};
-use tensorbench_core::schema::Bound;
+use tensorbench_schema::roofline::{BANDWIDTH_KEY, COMPUTE_KEY};
+use tensorbench_schema::schema::Bound;
 
 #[test]
 fn summary_places_unplaced_measurements_from_the_run_peaks() {

@@ -121,7 +121,7 @@ fn new_missing_and_invalid_ids() {
     let ok = |id: &str, seed| measurement(id, samples(20, 100.0, 0.01, seed));
     let old = run("a", "t0", vec![ok("x", 1), ok("gone", 2), ok("broken", 3)]);
     let mut bad = ok("broken", 4);
-    bad.status = tensorbench_core::Status::Invalid;
+    bad.status = tensorbench_schema::Status::Invalid;
     bad.reason = Some("output differs".into());
     let new = run(
         "b",

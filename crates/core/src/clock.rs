@@ -2,21 +2,10 @@
 //! (CUDA events, wgpu timestamp queries, `performance.now()`, `MPI_Wtime`) without touching it.
 
 use crate::Result;
-use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// Which clock produced a measurement's samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClockSource {
-    Host,
-    CudaEvent,
-    WgpuTimestamp,
-    PerformanceNow,
-    MpiWtime,
-    /// A scripted clock, used by tests of the sampler only.
-    Fake,
-}
+/// Which clock produced a measurement's samples; part of the run-file schema.
+pub use tensorbench_schema::schema::ClockSource;
 
 /// A stopwatch over a batch of calls. `start` marks the beginning of a batch; `stop` waits until
 /// all work issued since `start` has completed and returns the elapsed nanoseconds.

@@ -34,6 +34,12 @@ pub enum SuiteError {
     Io(#[from] crate::Error),
 }
 
+impl From<tensorbench_schema::Error> for SuiteError {
+    fn from(e: tensorbench_schema::Error) -> Self {
+        SuiteError::Io(e.into())
+    }
+}
+
 impl SuiteError {
     /// The exit code this error ends the process with.
     pub fn exit_code(&self) -> u8 {
@@ -364,9 +370,9 @@ impl<'a> Driver<'a> {
         self.coordinator.begin(&entry_spec.id);
         self.emit(|_| Event::Start {
             id: entry_spec.id.clone(),
-            index,
-            total: self.total,
-            spec: entry_spec.clone(),
+            index: Some(index),
+            total: Some(self.total),
+            spec: Some(Box::new(entry_spec.clone())),
         });
     }
 

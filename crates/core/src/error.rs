@@ -1,4 +1,4 @@
-//! The one error type of tensorbench-core.
+//! The one error type of tensorbench-core; run-file errors come from tensorbench-schema inside it.
 
 use std::path::PathBuf;
 
@@ -12,16 +12,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: not a valid tensorbench run file: {reason}")]
-    BadRunFile { path: PathBuf, reason: String },
-    #[error(
-        "{path}: schema_version {found} is not supported (this build reads version {supported})"
-    )]
-    SchemaVersion {
-        path: PathBuf,
-        found: u64,
-        supported: u32,
-    },
+    /// Reading or writing a run file (tensorbench-schema's error names the file and field).
+    #[error(transparent)]
+    Schema(#[from] tensorbench_schema::Error),
     #[error("invalid argument {flag}: {reason}")]
     BadArgument { flag: String, reason: String },
     #[error("workload {id}: {reason}")]

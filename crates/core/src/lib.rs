@@ -51,18 +51,18 @@ mod driver;
 pub(crate) mod dump;
 pub mod energy;
 pub mod error;
-pub mod events;
 pub mod interrupt;
 pub mod machine;
 mod options;
 pub mod remote;
-pub mod roofline;
 pub mod sampler;
-pub mod schema;
-pub mod stats;
-pub mod store;
 pub mod suite;
 pub mod workload;
+
+/// The run-file schema, its readers and writers, summary statistics, roofline placement and
+/// progress events live in tensorbench-schema (so readers of runs need not build the harness);
+/// they stay reachable at their old paths here.
+pub use tensorbench_schema::{events, roofline, schema, stats, store};
 
 pub use clock::{Clock, ClockSource, HostClock};
 pub use coordinator::{Coordinator, SingleProcess};

@@ -320,39 +320,14 @@ fn failed(mut m: Measurement, reason: String) -> Measurement {
     m
 }
 
-/// A measurement of `spec` with nothing measured yet (status `skipped` until filled).
+/// A measurement of `spec` with nothing measured yet; [`Measurement::blank`] under its old name.
 pub fn blank_measurement(spec: &WorkloadSpec, mode: CacheMode) -> Measurement {
-    Measurement {
-        id: spec.id.clone(),
-        op: spec.op.clone(),
-        backend: spec.backend.clone(),
-        device: spec.device.clone(),
-        dtype: spec.dtype,
-        params: spec.params.clone(),
-        threads: spec.threads,
-        mode,
-        flops: spec.flops,
-        bytes: spec.bytes,
-        samples_ns: Vec::new(),
-        iters_per_sample: 0,
-        stats: None,
-        throughput: None,
-        roofline: None,
-        validation: None,
-        alloc: None,
-        sampling: None,
-        energy: None,
-        status: Status::Skipped,
-        reason: None,
-        extra: Default::default(),
-    }
+    Measurement::blank(spec, mode)
 }
 
-/// A `skipped` measurement with its reason, for what cannot be measured here.
+/// A `skipped` measurement with its reason; [`Measurement::skipped`] under its old name.
 pub fn skipped(spec: &WorkloadSpec, mode: CacheMode, reason: impl Into<String>) -> Measurement {
-    let mut m = blank_measurement(spec, mode);
-    m.reason = Some(reason.into());
-    m
+    Measurement::skipped(spec, mode, reason)
 }
 
 fn read_meter(meter: &mut MeterResult) -> std::result::Result<f64, String> {

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tensorbench_core::store::load_run;
 use tensorbench_report::{MarkdownOptions, ReportInput, render_html, render_markdown, write_csv};
+use tensorbench_schema::store::load_run;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -4,7 +4,7 @@ use crate::Result;
 use crate::facts::{self, RateKind};
 use crate::format;
 use std::io::Write;
-use tensorbench_core::schema::{Bound, CacheMode, Run, Status};
+use tensorbench_schema::schema::{Bound, CacheMode, Run, Status};
 
 const HEADER: [&str; 35] = [
     "run_id",
@@ -52,7 +52,7 @@ pub fn write_csv<W: Write>(runs: &[Run], out: W) -> Result<()> {
     for run in runs {
         for m in &run.measurements {
             let s = m.stats.as_ref();
-            let stat = |f: fn(&tensorbench_core::schema::Stats) -> f64| {
+            let stat = |f: fn(&tensorbench_schema::schema::Stats) -> f64| {
                 s.map_or(String::new(), |s| f(s).to_string())
             };
             let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());

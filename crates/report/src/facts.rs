@@ -1,6 +1,6 @@
 //! Facts about measurements that several sections need: which suite, which rate, which peer.
 
-use tensorbench_core::schema::{Measurement, Run, Status};
+use tensorbench_schema::schema::{Measurement, Run, Status};
 
 /// A measurement with the run it belongs to.
 #[derive(Debug, Clone, Copy)]

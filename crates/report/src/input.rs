@@ -1,7 +1,7 @@
 //! What a report is made of: runs, and optionally verdicts and history computed by analysis.
 
 use tensorbench_analysis::{Comparison, History};
-use tensorbench_core::schema::Run;
+use tensorbench_schema::schema::Run;
 
 /// Everything one report shows. Only `runs` is required; the other sections appear when given.
 #[derive(Debug, Clone)]

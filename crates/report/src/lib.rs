@@ -10,12 +10,12 @@
 //!   `<details>`, sized for a GitHub job summary or PR comment.
 //! * [`write_csv`] — every measurement of every run, one row each.
 //!
-//! It reads only the schema (`tensorbench_core::schema`) and the verdict types of
+//! It reads only the schema (`tensorbench-schema`, not the harness) and the verdict types of
 //! `tensorbench-analysis`; it computes nothing that it did not find measured in the runs.
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use tensorbench_core::store::load_run;
+//! use tensorbench_schema::store::load_run;
 //! use tensorbench_report::{render_html, ReportInput};
 //!
 //! let run = load_run(Path::new("results/my-host/2026-11-22T11-20-03Z-cpu-3f2a9c.json"))?;

@@ -9,7 +9,7 @@ use crate::sections::overview;
 use std::fmt::Write;
 use tensorbench_analysis::render::verdict_label;
 use tensorbench_analysis::{Comparison, IdComparison, Verdict};
-use tensorbench_core::schema::{Measurement, Run, Status};
+use tensorbench_schema::schema::{Measurement, Run, Status};
 
 /// Size and layout of the Markdown.
 #[derive(Debug, Clone)]

@@ -174,7 +174,7 @@ fn section_screenshots() {
                 std::env::var("TB_REPORT_RUNS").expect("TB_REPORT_RUNS=run.json[:run.json...]");
             let runs: Vec<_> = runs
                 .split(':')
-                .map(|p| tensorbench_core::store::load_run(Path::new(p)).unwrap())
+                .map(|p| tensorbench_schema::store::load_run(Path::new(p)).unwrap())
                 .collect();
             write_report(dir.path(), "real.html", &ReportInput::new(runs))
         }

@@ -5,8 +5,8 @@ mod common;
 
 use common::fixtures::{self, NASTY};
 use tensorbench_analysis::{CompareConfig, compare_runs};
-use tensorbench_core::schema::{Run, Status};
 use tensorbench_report::{MarkdownOptions, ReportInput, render_html, render_markdown, write_csv};
+use tensorbench_schema::schema::{Run, Status};
 
 /// `s` as minijinja's HTML auto-escaping writes it.
 fn esc(s: &str) -> String {
@@ -299,7 +299,7 @@ fn csv_has_every_measurement_properly_quoted() {
 
 #[test]
 fn energy_columns_appear_only_with_a_counter_and_the_reason_otherwise() {
-    use tensorbench_core::schema::Energy;
+    use tensorbench_schema::schema::Energy;
     let mut run = fixtures::run(20, 3);
     for m in &mut run.measurements {
         m.energy = Some(Energy::unavailable("no RAPL energy counters: test reason"));

@@ -10,14 +10,12 @@ use crate::{Error, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use tensorbench_core::WorkloadSpec;
-use tensorbench_core::machine;
-use tensorbench_core::sampler::blank_measurement;
-use tensorbench_core::schema::{
-    DType, Measurement, Run, RunStatus, SCHEMA_VERSION, Status, Throughput,
+use tensorbench_schema::WorkloadSpec;
+use tensorbench_schema::schema::{
+    DType, GitInfo, Machine, Measurement, Run, RunStatus, SCHEMA_VERSION, Status, Throughput,
 };
-use tensorbench_core::stats::summarize;
-use tensorbench_core::store::{new_run_id, now_rfc3339};
+use tensorbench_schema::stats::summarize;
+use tensorbench_schema::store::{new_run_id, now_rfc3339};
 
 #[derive(Debug, Deserialize)]
 struct BenchmarkId {
@@ -53,8 +51,9 @@ struct Estimate {
 }
 
 /// Reads every benchmark under `criterion_dir` (usually `target/criterion`) into one run, stamped
-/// with this machine. An unreadable or malformed result file is an error naming it.
-pub fn import_criterion(criterion_dir: &Path) -> Result<Run> {
+/// with the machine and commit it was measured on (the caller detects them: this crate reads runs
+/// and does not probe the system). An unreadable or malformed result file is an error naming it.
+pub fn import_criterion(criterion_dir: &Path, machine: Machine, git: GitInfo) -> Result<Run> {
     let mut dirs = Vec::new();
     find_new_dirs(criterion_dir, &mut dirs)?;
     if dirs.is_empty() {
@@ -78,8 +77,8 @@ pub fn import_criterion(criterion_dir: &Path) -> Result<Run> {
         started_at: now.clone(),
         finished_at: Some(now),
         status: RunStatus::Complete,
-        git: machine::git_info(criterion_dir),
-        machine: machine::detect(),
+        git,
+        machine,
         build_profile: "bench".into(),
         config: serde_json::json!({ "source": "criterion", "dir": criterion_dir }),
         peaks: Default::default(),
@@ -122,7 +121,7 @@ fn import_one(new_dir: &Path) -> Result<Measurement> {
     spec.params = params(&id);
     let (elements, bytes) = throughput_units(id.throughput.as_ref());
     spec.bytes = bytes.unwrap_or(0.0);
-    let mut m = blank_measurement(&spec, Default::default());
+    let mut m = Measurement::blank(&spec, Default::default());
     let stats = summarize(&samples_ns, 0.95);
     m.throughput = stats.as_ref().map(|s| Throughput {
         gflops: None,

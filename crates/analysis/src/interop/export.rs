@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use tensorbench_core::schema::{Measurement, Run, Stats, Status};
+use tensorbench_schema::schema::{Measurement, Run, Stats, Status};
 
 fn timed(run: &Run) -> impl Iterator<Item = (&Measurement, &Stats)> {
     run.measurements

@@ -3,12 +3,11 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tensorbench_core::WorkloadSpec;
-use tensorbench_core::sampler::blank_measurement;
-use tensorbench_core::schema::{
+use tensorbench_schema::WorkloadSpec;
+use tensorbench_schema::schema::{
     DType, Machine, Measurement, Run, RunStatus, SCHEMA_VERSION, Status,
 };
-use tensorbench_core::stats::summarize;
+use tensorbench_schema::stats::summarize;
 
 /// `n` samples `median · exp(noise · z)` with z standard normal (Box–Muller over ChaCha8):
 /// log-normal noise, like timing noise, with its median at `median`.
@@ -27,7 +26,7 @@ pub fn samples(n: usize, median: f64, noise: f64, seed: u64) -> Vec<f64> {
 pub fn measurement(id: &str, samples_ns: Vec<f64>) -> Measurement {
     let mut spec = WorkloadSpec::new("synthetic", "add", "scalar", DType::F32).param("n", 1024);
     spec.id = id.to_string();
-    let mut m = blank_measurement(&spec, Default::default());
+    let mut m = Measurement::blank(&spec, Default::default());
     m.stats = summarize(&samples_ns, 0.95);
     m.samples_ns = samples_ns;
     m.iters_per_sample = 1;

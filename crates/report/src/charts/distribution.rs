@@ -7,7 +7,7 @@ use crate::facts::{self, Entry};
 use crate::format;
 use crate::model::Chart;
 use crate::svg::{Axis, Frame, ROW_HEIGHT, Svg};
-use tensorbench_core::schema::Run;
+use tensorbench_schema::schema::Run;
 
 /// Fewest samples a box plot is drawn from.
 const MIN_SAMPLES: usize = 5;

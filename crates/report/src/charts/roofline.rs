@@ -6,8 +6,8 @@ use crate::facts::{self, Entry, RateKind};
 use crate::format;
 use crate::model::{Chart, LegendItem, PALETTE, series_class};
 use crate::svg::{Anchor, Axis, Frame, Margins, Svg};
-use tensorbench_core::roofline::{BANDWIDTH_KEY, COMPUTE_KEY};
-use tensorbench_core::schema::Run;
+use tensorbench_schema::roofline::{BANDWIDTH_KEY, COMPUTE_KEY};
+use tensorbench_schema::schema::Run;
 
 /// One roofline chart per device of `run` that has measured ceilings.
 pub fn charts(run: &Run, title_suffix: &str) -> Vec<Chart> {

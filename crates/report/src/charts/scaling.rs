@@ -7,7 +7,7 @@ use crate::facts::{self, Entry, RateKind};
 use crate::format;
 use crate::model::{Chart, LegendItem, series_class};
 use crate::svg::{Axis, Frame, Margins, ScaleKind, Svg};
-use tensorbench_core::schema::{CacheMode, Run};
+use tensorbench_schema::schema::{CacheMode, Run};
 
 /// The scaling charts of all ops measured at two sizes or more, and a note on what was left out.
 pub fn charts(runs: &[Run], opts: &ReportOptions) -> (Vec<Chart>, Vec<String>) {

@@ -7,7 +7,7 @@ use crate::facts::{self, Entry};
 use crate::format;
 use crate::model::{Chart, LegendItem, series_class};
 use crate::svg::{Axis, Frame, Margins, Svg};
-use tensorbench_core::schema::Run;
+use tensorbench_schema::schema::Run;
 
 /// One workload measured at several thread counts: (threads, median ns, id), by threads.
 struct Sweep {
@@ -27,7 +27,7 @@ pub fn charts(runs: &[Run], opts: &ReportOptions) -> (Vec<Chart>, Vec<String>) {
             m.device.clone(),
             m.dtype.name(),
             format::params(&m.params),
-            m.mode == tensorbench_core::schema::CacheMode::Cold,
+            m.mode == tensorbench_schema::schema::CacheMode::Cold,
         )
     });
     let sweeps: Vec<(String, Sweep)> = workloads

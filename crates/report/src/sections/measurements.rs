@@ -5,7 +5,7 @@ use crate::facts::{self, RateKind};
 use crate::format;
 use crate::model::{Cell, Table, num_key, text_key};
 use serde::Serialize;
-use tensorbench_core::schema::{Bound, Measurement, Run, Status};
+use tensorbench_schema::schema::{Bound, Measurement, Run, Status};
 
 /// The measurements of one suite of one run.
 #[derive(Debug, Clone, Serialize)]

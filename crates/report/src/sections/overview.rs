@@ -3,8 +3,8 @@
 
 use crate::format;
 use serde::Serialize;
-use tensorbench_core::roofline::{BANDWIDTH_KEY, COMPUTE_KEY};
-use tensorbench_core::schema::{Machine, Run, RunStatus, Status};
+use tensorbench_schema::roofline::{BANDWIDTH_KEY, COMPUTE_KEY};
+use tensorbench_schema::schema::{Machine, Run, RunStatus, Status};
 
 /// A label and its value.
 #[derive(Debug, Clone, Serialize)]

@@ -5,7 +5,7 @@ use crate::charts::group_by;
 use crate::facts::{self, Entry};
 use crate::format;
 use crate::model::{Cell, Table, num_key, text_key};
-use tensorbench_core::schema::{CacheMode, Run};
+use tensorbench_schema::schema::{CacheMode, Run};
 
 /// One way of running a workload, and its measured median.
 #[derive(Debug, Clone)]

@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use tensorbench_analysis::{
     ChangePoint, Comparison, History, IdComparison, Severity, TrendPoint, Verdict,
 };
-use tensorbench_core::clock::ClockSource;
-use tensorbench_core::schema::*;
+use tensorbench_schema::schema::*;
 
 /// A hostile string: it must reach the page as text, never as markup or script.
 pub const NASTY: &str = "<script>alert(\"x\")</script> & 'quotes' \"too\" </script><!--";

@@ -1,7 +1,7 @@
 //! The run-file schema: what every target writes and what analysis and report read.
 //! `docs/RESULTS.md` documents each field; bump [`SCHEMA_VERSION`] on any incompatible change.
 
-use crate::clock::ClockSource;
+use crate::spec::WorkloadSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -53,6 +53,19 @@ impl DType {
     }
 }
 
+/// Which clock produced a measurement's samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockSource {
+    Host,
+    CudaEvent,
+    WgpuTimestamp,
+    PerformanceNow,
+    MpiWtime,
+    /// A scripted clock, used by tests of the sampler only.
+    Fake,
+}
+
 /// Hot: caches warm from the previous iteration. Cold: caches flushed before every sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -73,6 +86,18 @@ pub enum Status {
     Failed,
     /// Could not be measured here (no device, not enough memory, ...); `reason` says why.
     Skipped,
+}
+
+impl Status {
+    /// The name a run file spells it with (`ok`, `invalid`, `failed`, `skipped`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Invalid => "invalid",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +240,44 @@ pub struct Measurement {
     /// Extra, backend-specific fields (e.g. `ranks`, `busbw_gbps`, the SM clock).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl Measurement {
+    /// A measurement of `spec` with nothing measured yet (status `skipped` until filled).
+    pub fn blank(spec: &WorkloadSpec, mode: CacheMode) -> Self {
+        Self {
+            id: spec.id.clone(),
+            op: spec.op.clone(),
+            backend: spec.backend.clone(),
+            device: spec.device.clone(),
+            dtype: spec.dtype,
+            params: spec.params.clone(),
+            threads: spec.threads,
+            mode,
+            flops: spec.flops,
+            bytes: spec.bytes,
+            samples_ns: Vec::new(),
+            iters_per_sample: 0,
+            stats: None,
+            throughput: None,
+            roofline: None,
+            validation: None,
+            alloc: None,
+            sampling: None,
+            energy: None,
+            status: Status::Skipped,
+            reason: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// A `skipped` measurement with its reason, for what cannot be measured here.
+    pub fn skipped(spec: &WorkloadSpec, mode: CacheMode, reason: impl Into<String>) -> Self {
+        Self {
+            reason: Some(reason.into()),
+            ..Self::blank(spec, mode)
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,8 @@
 //! file and an atomic rename, and the stream is removed. Readers accept either form.
 
 use crate::schema::{Measurement, Run, RunStatus, SCHEMA_VERSION};
-use crate::{Error, Result};
+/// What the functions here fail with, reachable as `store::Error` from re-exports too.
+pub use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};

@@ -1,9 +1,34 @@
 //! Run files: round-trip, streams cut short, and bad files named in errors.
 
 use std::path::Path;
-use tensorbench_core::Error;
-use tensorbench_core::schema::{Run, RunStatus, SCHEMA_VERSION};
-use tensorbench_core::store::{self, RunWriter};
+use tensorbench_schema::schema::{Caches, Machine, Run, RunStatus, SCHEMA_VERSION};
+use tensorbench_schema::store::{self, Error, RunWriter};
+use tensorbench_schema::{DType, Measurement, WorkloadSpec};
+
+/// A machine with every field filled (what `machine::detect()` in core gives on a host), so
+/// parsers see each of them.
+fn machine() -> Machine {
+    Machine {
+        hostname: Some("test-host".into()),
+        cpu_model: Some("Test CPU @ 3.0GHz".into()),
+        arch: "x86_64".into(),
+        physical_cores: Some(2),
+        logical_cores: 4,
+        caches: Caches {
+            l1d: Some(32 << 10),
+            l2: Some(1 << 20),
+            l3: Some(32 << 20),
+        },
+        features: vec!["avx2".into(), "fma".into()],
+        memory_bytes: Some(16 << 30),
+        os: Some("Linux".into()),
+        kernel: Some("6.1".into()),
+        rustc: Some("rustc 1.95.0".into()),
+        governor: Some("performance".into()),
+        load_avg_1m: Some(0.5),
+        gpus: vec![],
+    }
+}
 
 fn run() -> Run {
     Run {
@@ -16,7 +41,7 @@ fn run() -> Run {
         finished_at: None,
         status: RunStatus::Running,
         git: Default::default(),
-        machine: tensorbench_core::machine::detect(),
+        machine: machine(),
         build_profile: "debug".into(),
         config: serde_json::json!({}),
         peaks: Default::default(),
@@ -24,9 +49,9 @@ fn run() -> Run {
     }
 }
 
-fn measurement(id: &str) -> tensorbench_core::Measurement {
-    let spec = tensorbench_core::WorkloadSpec::new("t", id, "scalar", tensorbench_core::DType::F32);
-    tensorbench_core::sampler::skipped(&spec, Default::default(), "for the test")
+fn measurement(id: &str) -> Measurement {
+    let spec = WorkloadSpec::new("t", id, "scalar", DType::F32);
+    Measurement::skipped(&spec, Default::default(), "for the test")
 }
 
 #[test]

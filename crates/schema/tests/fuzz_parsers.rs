@@ -3,15 +3,40 @@
 //! never panic. A stream cut at any byte (a `kill -9` mid-write) still yields every complete record.
 //!
 //! `cargo test` runs a fixed number of cases; for a longer run:
-//! `PROPTEST_CASES=100000 cargo test --release -p tensorbench-core --test fuzz_parsers`.
+//! `PROPTEST_CASES=100000 cargo test --release -p tensorbench-schema --test fuzz_parsers`.
 
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Value, json};
 use std::path::Path;
-use tensorbench_core::schema::{Run, RunStatus, SCHEMA_VERSION};
-use tensorbench_core::store::{Record, now_rfc3339, parse_run, read_stream};
-use tensorbench_core::{DType, Measurement, WorkloadSpec};
+use tensorbench_schema::schema::{Caches, Machine, Run, RunStatus, SCHEMA_VERSION};
+use tensorbench_schema::store::{Record, now_rfc3339, parse_run, read_stream};
+use tensorbench_schema::{DType, Measurement, WorkloadSpec};
+
+/// A machine with every field filled (what `machine::detect()` in core gives on a host), so
+/// parsers see each of them.
+fn machine() -> Machine {
+    Machine {
+        hostname: Some("test-host".into()),
+        cpu_model: Some("Test CPU @ 3.0GHz".into()),
+        arch: "x86_64".into(),
+        physical_cores: Some(2),
+        logical_cores: 4,
+        caches: Caches {
+            l1d: Some(32 << 10),
+            l2: Some(1 << 20),
+            l3: Some(32 << 20),
+        },
+        features: vec!["avx2".into(), "fma".into()],
+        memory_bytes: Some(16 << 30),
+        os: Some("Linux".into()),
+        kernel: Some("6.1".into()),
+        rustc: Some("rustc 1.95.0".into()),
+        governor: Some("performance".into()),
+        load_avg_1m: Some(0.5),
+        gpus: vec![],
+    }
+}
 
 /// `PROPTEST_CASES` when set, else `default` (kept small so `cargo test` stays fast).
 fn config(default: u32) -> ProptestConfig {
@@ -31,9 +56,9 @@ fn measurement(n: usize) -> Measurement {
     let spec = WorkloadSpec::new("fuzz", "add", "scalar", DType::F32)
         .param("n", n)
         .cost(n as f64, 8.0 * n as f64);
-    let mut m = tensorbench_core::sampler::skipped(&spec, Default::default(), "fixture");
+    let mut m = Measurement::skipped(&spec, Default::default(), "fixture");
     m.samples_ns = vec![10.0, 11.0, 12.5];
-    m.stats = tensorbench_core::stats::summarize(&m.samples_ns, 0.95);
+    m.stats = tensorbench_schema::stats::summarize(&m.samples_ns, 0.95);
     m.iters_per_sample = 4;
     m.extra.insert("seed".into(), 7.into());
     m
@@ -50,7 +75,7 @@ fn run() -> Run {
         finished_at: Some(now_rfc3339()),
         status: RunStatus::Complete,
         git: Default::default(),
-        machine: tensorbench_core::machine::detect(),
+        machine: machine(),
         build_profile: "debug".into(),
         config: json!({"threads": 2}),
         peaks: [(

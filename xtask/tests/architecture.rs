@@ -1,0 +1,307 @@
+//! The architecture's invariants (docs/ARCHITECTURE.md, "Invariants"), checked on the workspace as
+//! it is rather than trusted to review:
+//!
+//! * the dependency graph, from `cargo metadata`: the schema and core depend on no back-end,
+//!   analysis and report read runs through the schema crate and never build the harness, and the
+//!   schema crate stays free of the harness's dependencies;
+//! * "only core has a timing loop", by a source scan (see [`clock_calls`]).
+
+use regex::Regex;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BACKENDS: [&str; 4] = [
+    "tensorbench-cpu-simd",
+    "tensorbench-gpu",
+    "tensorbench-distributed",
+    "tensorbench-wasm",
+];
+const HARNESS_DEPS: [&str; 4] = ["clap", "sysinfo", "ctrlc", "rayon"];
+
+/// The workspace's resolved graph of normal (not dev, not build) dependencies, by package name.
+struct Graph {
+    deps: BTreeMap<String, BTreeSet<String>>,
+    /// Workspace package name → its directory.
+    members: BTreeMap<String, PathBuf>,
+}
+
+impl Graph {
+    fn load() -> Graph {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .current_dir(root)
+            .args(["metadata", "--format-version", "1"])
+            .output()
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Graph::from_metadata(&serde_json::from_slice(&out.stdout).expect("metadata is JSON"))
+    }
+
+    fn from_metadata(meta: &Value) -> Graph {
+        let packages = meta["packages"].as_array().expect("packages");
+        let name_of: BTreeMap<&str, &str> = packages
+            .iter()
+            .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+            .collect();
+        let workspace: BTreeSet<&str> = meta["workspace_members"]
+            .as_array()
+            .expect("workspace_members")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let members = packages
+            .iter()
+            .filter(|p| workspace.contains(p["id"].as_str().unwrap()))
+            .map(|p| {
+                let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap());
+                let name = p["name"].as_str().unwrap().to_string();
+                (name, manifest.parent().unwrap().to_path_buf())
+            })
+            .collect();
+        let deps = meta["resolve"]["nodes"]
+            .as_array()
+            .expect("resolve.nodes")
+            .iter()
+            .map(|node| {
+                let normal = node["deps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|d| is_normal(d))
+                    .map(|d| name_of[d["pkg"].as_str().unwrap()].to_string())
+                    .collect();
+                (name_of[node["id"].as_str().unwrap()].to_string(), normal)
+            })
+            .collect();
+        Graph { deps, members }
+    }
+
+    /// Every package `name` depends on, directly or not, through normal dependencies.
+    fn closure(&self, name: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![name.to_string()];
+        while let Some(p) = todo.pop() {
+            for d in self.deps.get(&p).into_iter().flatten() {
+                if seen.insert(d.clone()) {
+                    todo.push(d.clone());
+                }
+            }
+        }
+        seen
+    }
+
+    fn direct(&self, name: &str) -> &BTreeSet<String> {
+        self.deps
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not in the workspace"))
+    }
+}
+
+/// A dependency edge of kind "normal" (cargo writes `null`), for any platform.
+fn is_normal(dep: &Value) -> bool {
+    dep["dep_kinds"]
+        .as_array()
+        .is_some_and(|kinds| kinds.iter().any(|k| k["kind"].is_null()))
+}
+
+fn assert_none_of(graph: &Graph, package: &str, banned: &[&str]) {
+    let all = graph.closure(package);
+    let found: Vec<&&str> = banned.iter().filter(|b| all.contains(**b)).collect();
+    assert!(
+        found.is_empty(),
+        "{package} must not depend (even indirectly) on {found:?}"
+    );
+}
+
+/// The checks below pass vacuously on an empty graph; this one shows the graph is really read.
+#[test]
+fn the_graph_sees_what_is_known_to_be_there() {
+    let graph = Graph::load();
+    let core = graph.closure("tensorbench-core");
+    assert!(core.contains("tensorbench-schema") && core.contains("clap"));
+    assert!(graph.closure("tensorbench-cpu-simd").contains("rayon"));
+    let xtask = graph.closure("xtask");
+    assert!(xtask.contains("tensorbench-core") && xtask.contains("tensorbench-report"));
+    for member in BACKENDS
+        .iter()
+        .chain(&["tensorbench-schema", "tensorbench-core"])
+    {
+        assert!(graph.members.contains_key(*member), "{member} is scanned");
+    }
+}
+
+#[test]
+fn schema_and_core_depend_on_no_backend() {
+    let graph = Graph::load();
+    assert_none_of(&graph, "tensorbench-schema", &BACKENDS);
+    assert_none_of(&graph, "tensorbench-core", &BACKENDS);
+}
+
+#[test]
+fn analysis_and_report_read_runs_through_the_schema_crate_only() {
+    let graph = Graph::load();
+    for package in ["tensorbench-analysis", "tensorbench-report"] {
+        assert!(
+            graph.direct(package).contains("tensorbench-schema"),
+            "{package} reads runs through tensorbench-schema"
+        );
+        assert_none_of(&graph, package, &["tensorbench-core"]);
+        assert_none_of(&graph, package, &BACKENDS);
+        assert_none_of(&graph, package, &HARNESS_DEPS);
+    }
+}
+
+#[test]
+fn the_schema_crate_has_none_of_the_harness_dependencies() {
+    let graph = Graph::load();
+    assert_none_of(&graph, "tensorbench-schema", &HARNESS_DEPS);
+    assert_none_of(&graph, "tensorbench-schema", &["tensorbench-core"]);
+}
+
+/// Calls of a `Clock`'s `start()`/`stop()` in `source`, as `line: text`, outside the code allowed to
+/// make them. A simple, line-based scan, not a parser:
+///
+/// * a call is `.start()` or `.stop()` with no arguments (the `Clock` methods take none), or
+///   `Clock::start(` / `Clock::stop(`;
+/// * allowed are the blocks of `impl … Clock for T` and every other `impl` block of such a `T` in
+///   the same file (a clock calibrating its own resolution), and `#[cfg(test)]` modules;
+/// * `//` comments are ignored; braces inside string literals would confuse it (none do today).
+///
+/// Another type's argument-less `start()`/`stop()` (a regex match's `start()`) would be reported
+/// too; name the type here if that ever happens.
+fn clock_calls(source: &str) -> Vec<String> {
+    let clock_impl = Regex::new(r"impl\b(?:<[^>]*>)?\s+(?:[\w:]+::)?Clock\s+for\s+(\w+)").unwrap();
+    let clock_types: BTreeSet<&str> = clock_impl
+        .captures_iter(source)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    let impl_of = Regex::new(r"^\s*impl\b(?:<[^>]*>)?\s+(?:[\w:<>]+\s+for\s+)?(\w+)").unwrap();
+    let call = Regex::new(r"\.(start|stop)\(\)|\bClock::(start|stop)\(").unwrap();
+    let mut found = Vec::new();
+    let mut depth = 0usize;
+    // Depth at which an allowed block began, and whether its `{` has been seen yet.
+    let mut allowed: Option<(usize, bool)> = None;
+    let mut cfg_test = false;
+    for (i, raw) in source.lines().enumerate() {
+        let line = raw.split("//").next().unwrap_or_default();
+        if allowed.is_none() {
+            let is_clock_impl = impl_of
+                .captures(line)
+                .is_some_and(|c| clock_types.contains(c.get(1).unwrap().as_str()));
+            let is_test_mod = cfg_test && line.trim_start().starts_with("mod ");
+            if is_clock_impl || is_test_mod {
+                allowed = Some((depth, false));
+            } else if call.is_match(line) {
+                found.push(format!("{}: {}", i + 1, raw.trim()));
+            }
+        }
+        if !line.trim().is_empty() {
+            cfg_test = line.trim() == "#[cfg(test)]";
+        }
+        for c in line.chars() {
+            match c {
+                '{' => {
+                    depth += 1;
+                    if let Some((_, opened)) = allowed.as_mut() {
+                        *opened = true;
+                    }
+                }
+                '}' => {
+                    depth = depth.saturating_sub(1);
+                    if allowed.is_some_and(|(d, opened)| opened && depth == d) {
+                        allowed = None;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// "There is one sampler": no crate but core starts or stops a clock in its product code (`src/`
+/// of every workspace package; tests, benches and examples may).
+#[test]
+fn only_core_has_a_timing_loop() {
+    let graph = Graph::load();
+    let mut violations = Vec::new();
+    for (name, dir) in &graph.members {
+        if name == "tensorbench-core" {
+            continue;
+        }
+        let mut files = Vec::new();
+        rust_files(&dir.join("src"), &mut files);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for hit in clock_calls(&text) {
+                violations.push(format!("{}:{hit}", file.display()));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "only tensorbench-core's sampler may start and stop a Clock; found:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_scan_finds_a_timing_loop_and_allows_clocks_and_tests() {
+    let source = r#"
+use tensorbench_core::Clock;
+
+pub struct MyClock { inner: HostClock }
+
+impl MyClock {
+    pub fn new() -> Self {
+        let mut c = Self { inner: HostClock::new() };
+        c.start().unwrap(); // calibrating itself: allowed
+        c
+    }
+}
+
+impl tensorbench_core::Clock for MyClock {
+    fn start(&mut self) -> Result<()> {
+        self.inner.start()
+    }
+    fn stop(&mut self) -> Result<f64> { self.inner.stop() }
+}
+
+fn my_own_loop(clock: &mut dyn Clock, w: &mut dyn Workload) -> f64 {
+    clock.start().unwrap();
+    w.execute();
+    // clock.stop() in a comment is not a call
+    Clock::stop(clock).unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    fn t() { clock.start(); }
+}
+
+fn after() { other.stop(); }
+"#;
+    let hits = clock_calls(source);
+    let lines: Vec<&str> = hits.iter().map(|h| h.split(':').next().unwrap()).collect();
+    assert_eq!(lines, ["22", "25", "33"], "{hits:#?}");
+}
