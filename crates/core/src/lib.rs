@@ -61,4 +61,5 @@ pub use clock::{Clock, ClockSource, HostClock};
 pub use error::{Error, Result};
 pub use sampler::{Sampler, SamplerConfig};
 pub use schema::{DType, Measurement, Run, Status};
+pub use tensorbench_ops::Profile;
 pub use workload::{NamedTensor, Workload, WorkloadSpec};

@@ -19,6 +19,7 @@ use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tensorbench_ops::Profile;
 
 /// Exit codes shared by suite binaries and xtask.
 pub mod exit {
@@ -35,9 +36,9 @@ pub mod exit {
 #[derive(Debug, Clone, Parser)]
 #[command(about = "Run a tensorbench suite and write its run file")]
 pub struct SuiteOptions {
-    /// quick | standard | full
-    #[arg(long, default_value = "quick")]
-    pub profile: String,
+    /// How much of the size range to cover, and how long to sample each point.
+    #[arg(long, default_value_t = Profile::Quick, value_parser = profile_parser())]
+    pub profile: Profile,
     /// Only workloads whose id matches this regular expression (probes always run).
     #[arg(long)]
     pub filter: Option<String>,
@@ -75,6 +76,13 @@ pub struct SuiteOptions {
     /// Print one JSON event per line on stdout (for xtask's progress display).
     #[arg(long)]
     pub events: bool,
+}
+
+/// `--profile`: parsed once, from [`Profile`]'s `FromStr`, with its names as clap's possible
+/// values so `--help` lists them and a bad one exits 2 naming the flag. xtask's flag uses it too.
+pub fn profile_parser() -> impl clap::builder::TypedValueParser<Value = Profile> {
+    clap::builder::PossibleValuesParser::new(Profile::ALL.map(Profile::as_str))
+        .try_map(|name| name.parse::<Profile>())
 }
 
 impl SuiteOptions {
@@ -221,12 +229,7 @@ pub fn run_suite(
     opts: &SuiteOptions,
     register: impl FnOnce(&mut Suite, &SuiteOptions),
 ) -> Result<u8, SuiteError> {
-    let mut config = SamplerConfig::profile(&opts.profile).ok_or_else(|| {
-        SuiteError::BadInput(format!(
-            "--profile {:?}: expected one of quick, standard, full",
-            opts.profile
-        ))
-    })?;
+    let mut config = SamplerConfig::profile(opts.profile);
     if opts.cold {
         config.mode = CacheMode::Cold;
     }
@@ -328,7 +331,7 @@ pub fn new_run(
         schema_version: SCHEMA_VERSION,
         run_id: store::new_run_id(target),
         target: target.to_string(),
-        profile: opts.profile.clone(),
+        profile: opts.profile.to_string(),
         command: opts
             .command
             .clone()

@@ -102,12 +102,7 @@ struct Plan {
 /// rank 0. `Ok(None)` when there is nothing to run (`--list`). Errors are bad input.
 fn prepare_run(opts: &DistOptions, layout: &Layout) -> Result<Option<Plan>, String> {
     let suite = &opts.suite;
-    let mut config = SamplerConfig::profile(&suite.profile).ok_or_else(|| {
-        format!(
-            "--profile {:?}: expected one of quick, standard, full",
-            suite.profile
-        )
-    })?;
+    let mut config = SamplerConfig::profile(suite.profile);
     if suite.cold {
         config.mode = CacheMode::Cold;
     }
@@ -125,7 +120,7 @@ fn prepare_run(opts: &DistOptions, layout: &Layout) -> Result<Option<Plan>, Stri
             opts.rank_timeout
         ));
     }
-    let mut entries = registry::register(&suite.profile, layout, &opts.backend);
+    let mut entries = registry::register(suite.profile, layout, &opts.backend);
     if let Some(pattern) = &suite.filter {
         entries = filter(entries, pattern)?;
     }

@@ -7,6 +7,7 @@ use crate::dp::{DpStep, Method, Scaling};
 use crate::mpi_collective::MpiCollective;
 use crate::{DistWorkload, nccl};
 use tensorbench_core::{DType, WorkloadSpec};
+use tensorbench_ops::{Profile, param};
 
 /// A back-end the suite can run collectives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,7 +44,7 @@ impl std::fmt::Debug for Entry {
 
 /// Every measurement of a run, in the order they run; identical on every rank. Collective
 /// (the NCCL probe agrees across ranks).
-pub fn register(profile: &str, layout: &Layout, backends: &[Backend]) -> Vec<Entry> {
+pub fn register(profile: Profile, layout: &Layout, backends: &[Backend]) -> Vec<Entry> {
     let sizes = collectives::sizes(profile);
     let mut entries = Vec::new();
     if backends.contains(&Backend::Mpi) {
@@ -71,7 +72,7 @@ fn mpi_collective(op: Collective, bytes: usize, layout: &Layout) -> Entry {
     match op.count(bytes, 4, layout.size) {
         0 => Entry::Skip {
             spec: WorkloadSpec::new("distributed", op.name(), "mpi", DType::F32)
-                .param("bytes", bytes)
+                .param(param::BYTES, bytes)
                 .param("ranks", layout.size),
             reason: format!(
                 "{bytes} B holds less than one f32 per rank at {} ranks (nccl-tests sizes {} in blocks of one per rank)",

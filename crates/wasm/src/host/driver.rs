@@ -116,12 +116,7 @@ pub struct Plan {
 
 pub fn run(opts: &SuiteOptions, plan: &Plan) -> std::result::Result<u8, suite::SuiteError> {
     let bad = suite::SuiteError::BadInput;
-    let config = SamplerConfig::profile(&opts.profile).ok_or_else(|| {
-        bad(format!(
-            "--profile {:?}: expected one of quick, standard, full",
-            opts.profile
-        ))
-    })?;
+    let config = SamplerConfig::profile(opts.profile);
     let filter = match &opts.filter {
         Some(f) => Some(regex::Regex::new(f).map_err(|e| {
             bad(format!(
@@ -131,7 +126,7 @@ pub fn run(opts: &SuiteOptions, plan: &Plan) -> std::result::Result<u8, suite::S
         None => None,
     };
     let wanted = |id: &str| filter.as_ref().is_none_or(|re| re.is_match(id));
-    let points = ops::catalog(&opts.profile);
+    let points = ops::catalog(opts.profile);
     let found: Vec<(Runtime, std::result::Result<Found, String>)> = plan
         .runtimes
         .iter()
