@@ -36,8 +36,10 @@ def test_numpy_reference_equals_the_rust_reference(name):
     case = CASES[name]
     got = ops.reference(ops.OPS[name], inputs_of(case), case["params"])
     want = np.asarray(case["reference"])
-    # Same formula in f64, different summation order: agreement to a few f64 ulps.
-    np.testing.assert_allclose(np.ravel(got), want, rtol=1e-12, atol=1e-15)
+    # Same formula in f64, different summation order: agreement to f64 rounding of O(1) values
+    # (absolute 1e-13 where layer_norm's +beta cancels to near zero); a semantic difference
+    # (eps, unbiased variance, no max subtraction) is orders of magnitude larger.
+    np.testing.assert_allclose(np.ravel(got), want, rtol=1e-12, atol=1e-13)
 
 
 @pytest.mark.parametrize("framework", ["numpy", "jax", "torch"])

@@ -81,6 +81,7 @@ pub struct SuiteOptions {
 /// `--profile`: parsed once, from [`Profile`]'s `FromStr`, with its names as clap's possible
 /// values so `--help` lists them and a bad one exits 2 naming the flag. xtask's flag uses it too.
 pub fn profile_parser() -> impl clap::builder::TypedValueParser<Value = Profile> {
+    use clap::builder::TypedValueParser as _;
     clap::builder::PossibleValuesParser::new(Profile::ALL.map(Profile::as_str))
         .try_map(|name| name.parse::<Profile>())
 }
