@@ -24,7 +24,7 @@ pub trait Real:
     fn from_f64(x: f64) -> Self;
     /// `out (m×n) = x (m×k) · w (k×n) + bias` on every row.
     fn linear(
-        (m, k, n): (usize, usize, usize),
+        dims: (usize, usize, usize),
         x: &[Self],
         w: &[Self],
         bias: &[Self],
