@@ -11,8 +11,10 @@ use std::time::Duration;
 use tensorbench_analysis::baseline::{resolve_run, save_baseline};
 use tensorbench_analysis::repetitions::merge_runs;
 use tensorbench_analysis::{CompareConfig, Comparison, Verdict, compare_runs};
+use tensorbench_core::Profile;
 use tensorbench_core::schema::{Run, Status};
 use tensorbench_core::store;
+use tensorbench_core::suite::profile_parser;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -26,9 +28,9 @@ pub struct BenchArgs {
     /// cpu (default) | gpu | wgpu | cuda | distributed | wasm | all.
     #[arg(long, default_value = "cpu")]
     pub target: String,
-    /// quick (default, CI-sized) | standard | full.
-    #[arg(long, default_value = "quick")]
-    pub profile: String,
+    /// How much of the size range to cover (quick: CI-sized).
+    #[arg(long, default_value_t = Profile::Quick, value_parser = profile_parser())]
+    pub profile: Profile,
     /// Only workloads whose id matches this regular expression.
     #[arg(long)]
     pub filter: Option<String>,
@@ -115,12 +117,6 @@ pub fn run_targets(args: &BenchArgs) -> Result<Vec<TargetRun>> {
 }
 
 fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
-    if !["quick", "standard", "full"].contains(&args.profile.as_str()) {
-        bad_input!(
-            "--profile {:?}: expected quick, standard or full",
-            args.profile
-        );
-    }
     if let Some(f) = &args.filter
         && let Err(e) = regex::Regex::new(f)
     {
@@ -341,7 +337,7 @@ fn suite_args(args: &BenchArgs) -> Vec<String> {
     let mut a: Vec<String> = vec![
         "--events".into(),
         "--profile".into(),
-        args.profile.clone(),
+        args.profile.to_string(),
         "--out".into(),
         args.out.display().to_string(),
         "--command".into(),

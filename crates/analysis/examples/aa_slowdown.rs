@@ -17,7 +17,7 @@ use tensorbench_analysis::{CompareConfig, Comparison, Verdict, compare_runs};
 use tensorbench_core::data::uniform_f32;
 use tensorbench_core::schema::{DType, Measurement, Peaks, Run, RunStatus, Validation};
 use tensorbench_core::workload::validate_against;
-use tensorbench_core::{Sampler, SamplerConfig, Workload, WorkloadSpec, machine, store};
+use tensorbench_core::{Profile, Sampler, SamplerConfig, Workload, WorkloadSpec, machine, store};
 
 const SIZES: [usize; 3] = [4096, 65_536, 1 << 20];
 const A: f32 = 1.5;
@@ -94,13 +94,13 @@ fn measure_all(sampler: &mut Sampler, work_factor: f64, seed: u64) -> Vec<Measur
         .collect()
 }
 
-fn write_run(dir: &Path, label: &str, profile: &str, measurements: Vec<Measurement>) -> PathBuf {
+fn write_run(dir: &Path, label: &str, profile: Profile, measurements: Vec<Measurement>) -> PathBuf {
     let now = store::now_rfc3339();
     let run = Run {
         schema_version: tensorbench_core::schema::SCHEMA_VERSION,
         run_id: store::new_run_id(&format!("aa-{label}")),
         target: "aa".into(),
-        profile: profile.into(),
+        profile: profile.to_string(),
         command: format!("example aa_slowdown ({label})"),
         started_at: now.clone(),
         finished_at: Some(now),
@@ -133,15 +133,17 @@ fn report(title: &str, c: &Comparison) {
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let out = PathBuf::from(args.next().unwrap_or_else(|| "/tmp/aa_slowdown".into()));
-    let profile = args.next().unwrap_or_else(|| "quick".into());
-    let Some(config) = SamplerConfig::profile(&profile) else {
-        eprintln!("error: unknown profile `{profile}` (quick, standard, full)");
-        return ExitCode::from(2);
+    let profile: Profile = match args.next().unwrap_or_else(|| "quick".into()).parse() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
-    let mut sampler = Sampler::new(config, 32 << 20);
-    let a = write_run(&out, "a", &profile, measure_all(&mut sampler, 1.0, 1));
-    let b = write_run(&out, "b", &profile, measure_all(&mut sampler, 1.1, 2));
-    let a2 = write_run(&out, "a2", &profile, measure_all(&mut sampler, 1.0, 3));
+    let mut sampler = Sampler::new(SamplerConfig::profile(profile), 32 << 20);
+    let a = write_run(&out, "a", profile, measure_all(&mut sampler, 1.0, 1));
+    let b = write_run(&out, "b", profile, measure_all(&mut sampler, 1.1, 2));
+    let a2 = write_run(&out, "a2", profile, measure_all(&mut sampler, 1.0, 3));
     println!(
         "run files:\n  A  {}\n  B  {}\n  A' {}",
         a.display(),

@@ -152,12 +152,7 @@ fn sampler_config(
     opts: &SuiteOptions,
     coordinator: &dyn Coordinator,
 ) -> Result<SamplerConfig, SuiteError> {
-    let mut config = SamplerConfig::profile(&opts.profile).ok_or_else(|| {
-        SuiteError::BadInput(format!(
-            "--profile {:?}: expected one of quick, standard, full",
-            opts.profile
-        ))
-    })?;
+    let mut config = SamplerConfig::profile(opts.profile);
     if opts.cold {
         config.mode = CacheMode::Cold;
     }
@@ -295,7 +290,7 @@ pub(crate) fn new_run(
         schema_version: SCHEMA_VERSION,
         run_id: store::new_run_id(target),
         target: target.to_string(),
-        profile: opts.profile.clone(),
+        profile: opts.profile.to_string(),
         command: opts
             .command
             .clone()
@@ -510,7 +505,7 @@ impl<'a> Driver<'a> {
         let request = Batch {
             specs: &specs,
             seeds: &seeds,
-            profile: &self.opts.profile,
+            profile: self.opts.profile.as_str(),
             mode,
         };
         let mut executor = std::mem::replace(&mut suite.executors[k], Box::new(Spent));

@@ -71,4 +71,5 @@ pub use driver::NoFlags;
 pub use error::{Error, Result};
 pub use sampler::{Sampler, SamplerConfig};
 pub use schema::{DType, Measurement, Run, Status};
+pub use tensorbench_ops::Profile;
 pub use workload::{NamedTensor, Workload, WorkloadSpec};

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use std::path::PathBuf;
+use tensorbench_ops::Profile;
 
 /// Exit codes shared by suite binaries and xtask.
 pub mod exit {
@@ -21,9 +22,9 @@ pub mod exit {
 #[derive(Debug, Clone, Parser)]
 #[command(about = "Run a tensorbench suite and write its run file")]
 pub struct SuiteOptions {
-    /// quick | standard | full
-    #[arg(long, default_value = "quick")]
-    pub profile: String,
+    /// How much of the size range to cover, and how long to sample each point.
+    #[arg(long, default_value_t = Profile::Quick, value_parser = profile_parser())]
+    pub profile: Profile,
     /// Only workloads whose id matches this regular expression (probes always run).
     #[arg(long)]
     pub filter: Option<String>,
@@ -61,6 +62,14 @@ pub struct SuiteOptions {
     /// Print one JSON event per line on stdout (for xtask's progress display).
     #[arg(long)]
     pub events: bool,
+}
+
+/// `--profile`: parsed once, from [`Profile`]'s `FromStr`, with its names as clap's possible
+/// values (so `--help` lists them and a bad one exits 2 naming the flag).
+pub fn profile_parser() -> impl clap::builder::TypedValueParser<Value = Profile> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Profile::ALL.map(Profile::as_str))
+        .try_map(|name| name.parse::<Profile>())
 }
 
 impl SuiteOptions {

@@ -12,6 +12,7 @@ use crate::stats::{relative_ci_half_width, summarize};
 use crate::workload::{CacheFlusher, Workload, WorkloadSpec};
 use crate::{Result, alloc, roofline};
 use serde::{Deserialize, Serialize};
+use tensorbench_ops::Profile;
 
 /// How long and how precisely to sample. See `docs/METHODOLOGY.md` for why these defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,8 +42,8 @@ fn yes() -> bool {
 }
 
 impl SamplerConfig {
-    /// The named profiles: `quick` (the default, CI-sized), `standard`, `full`.
-    pub fn profile(name: &str) -> Option<Self> {
+    /// The sampling of each profile: `quick` (the default, CI-sized), `standard`, `full`.
+    pub fn profile(profile: Profile) -> Self {
         let base = Self {
             warmup_s: 0.05,
             min_samples: 10,
@@ -55,17 +56,17 @@ impl SamplerConfig {
             mode: CacheMode::Hot,
             wall_time_cap: true,
         };
-        match name {
-            "quick" => Some(base),
-            "standard" => Some(Self {
+        match profile {
+            Profile::Quick => base,
+            Profile::Standard => Self {
                 warmup_s: 0.3,
                 min_samples: 20,
                 min_time_s: 0.5,
                 max_time_s: 3.0,
                 sample_target_s: 1e-3,
                 ..base
-            }),
-            "full" => Some(Self {
+            },
+            Profile::Full => Self {
                 warmup_s: 1.0,
                 min_samples: 50,
                 min_time_s: 2.0,
@@ -73,15 +74,14 @@ impl SamplerConfig {
                 ci_target: 0.005,
                 sample_target_s: 2e-3,
                 ..base
-            }),
-            _ => None,
+            },
         }
     }
 }
 
 impl Default for SamplerConfig {
     fn default() -> Self {
-        Self::profile("quick").expect("quick profile exists")
+        Self::profile(Profile::Quick)
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub use crate::driver::{SuiteError, main, main_with, measure_isolated, run_suite, run_with};
 pub use crate::error::panic_message;
 pub use crate::interrupt;
-pub use crate::options::{SuiteOptions, exit};
+pub use crate::options::{SuiteOptions, exit, profile_parser};
 
 /// What a probe's result contributes to the run's peaks.
 #[derive(Debug, Clone, Copy)]

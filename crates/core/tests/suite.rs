@@ -2,7 +2,7 @@
 
 mod common;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use common::AddOne;
 use std::path::Path;
 use tensorbench_core::schema::{RunStatus, Status};
@@ -73,12 +73,36 @@ fn filter_matching_nothing_is_bad_input() {
     assert!(msg.contains("--filter") && msg.contains("gemm"), "{msg}");
     let err = run_suite("test", &opts(dir.path(), &["--filter", "("]), register).unwrap_err();
     assert!(matches!(err, SuiteError::BadInput(m) if m.contains("regular expression")));
-    let err = run_suite("test", &opts(dir.path(), &["--profile", "fast"]), register).unwrap_err();
-    assert!(matches!(err, SuiteError::BadInput(m) if m.contains("--profile")));
     assert!(
         std::fs::read_dir(dir.path()).unwrap().next().is_none(),
         "nothing written"
     );
+}
+
+#[test]
+fn a_bad_profile_exits_2_naming_the_flag_and_the_choices() {
+    let err = SuiteOptions::try_parse_from(["suite", "--profile", "fast"]).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    let msg = err.to_string();
+    assert!(msg.contains("--profile") && msg.contains("fast"), "{msg}");
+    for name in ["quick", "standard", "full"] {
+        assert!(msg.contains(name), "{msg}");
+    }
+    let help = SuiteOptions::command().render_help().to_string();
+    assert!(
+        help.contains("quick") && help.contains("standard") && help.contains("full"),
+        "{help}"
+    );
+}
+
+#[test]
+fn profiles_parse_once_and_default_to_quick() {
+    use tensorbench_core::Profile;
+    assert_eq!(SuiteOptions::parse_from(["suite"]).profile, Profile::Quick);
+    for p in Profile::ALL {
+        let opts = SuiteOptions::parse_from(["suite", "--profile", p.as_str()]);
+        assert_eq!(opts.profile, p);
+    }
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The six collectives with nccl-tests' conventions: what "size" means for each, how large each
 //! rank's buffers are, and the factor that turns algorithm bandwidth into bus bandwidth.
 
+use tensorbench_ops::Profile;
+
 /// A collective operation, as nccl-tests names and sizes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collective {
@@ -83,11 +85,11 @@ impl Collective {
 
 /// Message sizes of a profile, in bytes: `quick` 8 B to 1 MiB in steps of ×8 (and 1 MiB itself),
 /// `standard` 8 B to 64 MiB doubling, `full` 8 B to 256 MiB doubling.
-pub fn sizes(profile: &str) -> Vec<usize> {
+pub fn sizes(profile: Profile) -> Vec<usize> {
     let (max, step) = match profile {
-        "quick" => (1 << 20, 8),
-        "standard" => (64 << 20, 2),
-        _ => (256 << 20, 2),
+        Profile::Quick => (1 << 20, 8),
+        Profile::Standard => (64 << 20, 2),
+        Profile::Full => (256 << 20, 2),
     };
     let mut out: Vec<usize> = std::iter::successors(Some(8usize), |s| Some(s * step))
         .take_while(|&s| s <= max)
@@ -122,12 +124,12 @@ mod tests {
     #[test]
     fn sizes_follow_the_profile() {
         assert_eq!(
-            sizes("quick"),
+            sizes(Profile::Quick),
             vec![8, 64, 512, 4096, 32768, 262_144, 1 << 20]
         );
-        let std = sizes("standard");
+        let std = sizes(Profile::Standard);
         assert_eq!((std[0], *std.last().unwrap(), std.len()), (8, 64 << 20, 24));
-        assert_eq!(*sizes("full").last().unwrap(), 256 << 20);
+        assert_eq!(*sizes(Profile::Full).last().unwrap(), 256 << 20);
     }
 
     #[test]

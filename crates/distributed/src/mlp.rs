@@ -1,9 +1,13 @@
 //! A small multilayer perceptron (tanh hidden layers, linear output, mean squared error) with its
-//! backward pass, generic over f32 (the timed step, matrixmultiply's sgemm) and f64 (the
-//! reference, dgemm). tanh rather than ReLU keeps the f32 and f64 gradients close everywhere: no
-//! activation mask can flip between the two precisions.
+//! backward pass, generic over f32 (the timed step, on cpu-simd's single-threaded SIMD kernels:
+//! one rank, one core) and f64 (the reference, on `tensorbench_ops::reference`). tanh rather than
+//! ReLU keeps the f32 and f64 gradients close everywhere: no activation mask can flip between the
+//! two precisions.
 
 use std::ops::{Add, AddAssign, Mul, Sub};
+use tensorbench_cpu_simd::kernels::simd::{Act, GemmWorkspace, Kernels};
+use tensorbench_cpu_simd::kernels::transpose;
+use tensorbench_ops::reference as r;
 
 /// Element type of the network: f32 for the measured step, f64 for its reference.
 pub trait Real:
@@ -15,93 +19,136 @@ pub trait Real:
     + Mul<Output = Self>
     + AddAssign
 {
+    /// What the kernels keep between steps, so the timed step does not allocate.
+    type Scratch: Default + std::fmt::Debug;
     fn from_f64(x: f64) -> Self;
-    fn tanh(self) -> Self;
-    /// C (m×n) = op(A) (m×k) · op(B) (k×n) + beta·C, row-major; `ta`/`tb` read A/B transposed.
-    #[allow(clippy::too_many_arguments)]
-    fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
+    /// `out (m×n) = x (m×k) · w (k×n) + bias` on every row.
+    fn linear(
+        dims: (usize, usize, usize),
+        x: &[Self],
+        w: &[Self],
+        bias: &[Self],
+        out: &mut [Self],
+        s: &mut Self::Scratch,
+    );
+    /// `out = tanh(z)`.
+    fn tanh(z: &[Self], out: &mut [Self], s: &mut Self::Scratch);
+    /// `c (m×n) = aᵀ · b` for `a` stored `k×m` and `b` `k×n`.
+    fn gemm_tn(
+        dims: (usize, usize, usize),
         a: &[Self],
-        ta: bool,
         b: &[Self],
-        tb: bool,
-        beta: Self,
         c: &mut [Self],
+        s: &mut Self::Scratch,
+    );
+    /// `c (m×n) = a · bᵀ` for `a` stored `m×k` and `b` `n×k`.
+    fn gemm_nt(
+        dims: (usize, usize, usize),
+        a: &[Self],
+        b: &[Self],
+        c: &mut [Self],
+        s: &mut Self::Scratch,
     );
 }
 
-/// (row, column) strides for reading a row-major matrix with `cols` stored columns, as is or
-/// transposed.
-fn strides(cols: usize, transposed: bool) -> (isize, isize) {
-    if transposed {
-        (1, cols as isize)
-    } else {
-        (cols as isize, 1)
+/// cpu-simd's kernels at this CPU's widest instruction set, its GEMM packing buffers and a
+/// buffer for the transposed operand (its GEMM reads row-major operands only).
+#[derive(Debug)]
+pub struct SimdScratch {
+    kernels: Kernels,
+    gemm: GemmWorkspace,
+    transposed: Vec<f32>,
+}
+
+impl Default for SimdScratch {
+    fn default() -> Self {
+        Self {
+            kernels: Kernels::best(),
+            gemm: GemmWorkspace::new(),
+            transposed: Vec::new(),
+        }
     }
 }
 
-macro_rules! impl_real {
-    ($t:ty, $gemm:path) => {
-        impl Real for $t {
-            fn from_f64(x: f64) -> Self {
-                x as $t
-            }
-            fn tanh(self) -> Self {
-                <$t>::tanh(self)
-            }
-            fn gemm(
-                m: usize,
-                k: usize,
-                n: usize,
-                a: &[Self],
-                ta: bool,
-                b: &[Self],
-                tb: bool,
-                beta: Self,
-                c: &mut [Self],
-            ) {
-                assert!(
-                    a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-                    "gemm operand too short"
-                );
-                // A is stored m×k, or k×m when transposed; B likewise k×n or n×k.
-                let (rsa, csa) = if ta {
-                    strides(m, true)
-                } else {
-                    strides(k, false)
-                };
-                let (rsb, csb) = if tb {
-                    strides(k, true)
-                } else {
-                    strides(n, false)
-                };
-                // SAFETY: the lengths are checked above and the strides stay inside each matrix.
-                unsafe {
-                    $gemm(
-                        m,
-                        k,
-                        n,
-                        1.0,
-                        a.as_ptr(),
-                        rsa,
-                        csa,
-                        b.as_ptr(),
-                        rsb,
-                        csb,
-                        beta,
-                        c.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    );
-                }
-            }
-        }
-    };
+impl SimdScratch {
+    /// `rows × cols` `x` transposed into the kept buffer (grown once, then reused).
+    fn transpose(&mut self, rows: usize, cols: usize, x: &[f32]) {
+        self.transposed.resize(rows * cols, 0.0);
+        transpose(rows, cols, x, &mut self.transposed);
+    }
 }
-impl_real!(f32, matrixmultiply::sgemm);
-impl_real!(f64, matrixmultiply::dgemm);
+
+impl Real for f32 {
+    type Scratch = SimdScratch;
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    fn linear(
+        (m, k, n): (usize, usize, usize),
+        x: &[f32],
+        w: &[f32],
+        bias: &[f32],
+        out: &mut [f32],
+        s: &mut SimdScratch,
+    ) {
+        let ws = &mut s.gemm;
+        s.kernels
+            .gemm_bias_act(m, n, k, x, w, bias, Act::Identity, out, ws);
+    }
+    fn tanh(z: &[f32], out: &mut [f32], s: &mut SimdScratch) {
+        s.kernels.tanh(z, out);
+    }
+    fn gemm_tn(
+        (m, k, n): (usize, usize, usize),
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+        s: &mut SimdScratch,
+    ) {
+        s.transpose(k, m, a);
+        s.kernels.gemm(m, n, k, &s.transposed, b, c, &mut s.gemm);
+    }
+    fn gemm_nt(
+        (m, k, n): (usize, usize, usize),
+        a: &[f32],
+        b: &[f32],
+        c: &mut [f32],
+        s: &mut SimdScratch,
+    ) {
+        s.transpose(n, k, b);
+        s.kernels.gemm(m, n, k, a, &s.transposed, c, &mut s.gemm);
+    }
+}
+
+impl Real for f64 {
+    type Scratch = ();
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    fn linear(
+        (m, k, n): (usize, usize, usize),
+        x: &[f64],
+        w: &[f64],
+        bias: &[f64],
+        out: &mut [f64],
+        _: &mut (),
+    ) {
+        let mut z = r::matmul(m, n, k, x, w);
+        r::add_bias(&mut z, bias);
+        out.copy_from_slice(&z);
+    }
+    fn tanh(z: &[f64], out: &mut [f64], _: &mut ()) {
+        for (o, &v) in out.iter_mut().zip(z) {
+            *o = v.tanh();
+        }
+    }
+    fn gemm_tn((m, k, n): (usize, usize, usize), a: &[f64], b: &[f64], c: &mut [f64], _: &mut ()) {
+        c.copy_from_slice(&r::matmul(m, n, k, &r::transpose(k, m, a), b));
+    }
+    fn gemm_nt((m, k, n): (usize, usize, usize), a: &[f64], b: &[f64], c: &mut [f64], _: &mut ()) {
+        c.copy_from_slice(&r::matmul(m, n, k, a, &r::transpose(n, k, b)));
+    }
+}
 
 /// Layer widths, input first: `[input, hidden..., output]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,12 +202,13 @@ impl Shape {
 
 /// Scratch buffers of one pass, kept between steps so the timed step does not allocate.
 #[derive(Debug, Default)]
-pub struct Workspace<T> {
+pub struct Workspace<T: Real> {
     /// Pre-activations (last layer: outputs) and activations per layer, batch×width.
     z: Vec<Vec<T>>,
     a: Vec<Vec<T>>,
     /// Gradient of the loss with respect to each layer's pre-activation.
     dz: Vec<Vec<T>>,
+    kernels: T::Scratch,
 }
 
 impl<T: Real> Workspace<T> {
@@ -175,6 +223,7 @@ impl<T: Real> Workspace<T> {
             z: per_layer(),
             a: per_layer(),
             dz: per_layer(),
+            kernels: T::Scratch::default(),
         }
     }
 }
@@ -199,23 +248,13 @@ pub fn gradients<T: Real>(
         let (before, rest) = ws.a.split_at_mut(l);
         let input: &[T] = if l == 0 { x } else { &before[l - 1] };
         let z = &mut ws.z[l];
-        for row in z.chunks_mut(o) {
-            row.copy_from_slice(&params[b..b + o]);
-        }
-        T::gemm(
-            batch,
-            i,
-            o,
-            input,
-            false,
-            &params[w..w + i * o],
-            false,
-            T::from_f64(1.0),
-            z,
-        );
+        let (weights, bias) = (&params[w..w + i * o], &params[b..b + o]);
+        T::linear((batch, i, o), input, weights, bias, z, &mut ws.kernels);
         let a = &mut rest[0];
-        for (a, &z) in a.iter_mut().zip(z.iter()) {
-            *a = if l == last { z } else { z.tanh() };
+        if l == last {
+            a.copy_from_slice(z);
+        } else {
+            T::tanh(z, a, &mut ws.kernels);
         }
     }
     let scale = T::from_f64(1.0 / batch as f64);
@@ -227,7 +266,7 @@ pub fn gradients<T: Real>(
         let (w, b) = offsets[l];
         let input: &[T] = if l == 0 { x } else { &ws.a[l - 1] };
         let (dw, db) = grads[w..b + o].split_at_mut(i * o);
-        T::gemm(i, batch, o, input, true, &ws.dz[l], false, T::default(), dw);
+        T::gemm_tn((i, batch, o), input, &ws.dz[l], dw, &mut ws.kernels);
         db.fill(T::default());
         for row in ws.dz[l].chunks(o) {
             for (g, &d) in db.iter_mut().zip(row) {
@@ -237,17 +276,8 @@ pub fn gradients<T: Real>(
         if l > 0 {
             let (lower, upper) = ws.dz.split_at_mut(l);
             let da = &mut lower[l - 1];
-            T::gemm(
-                batch,
-                o,
-                i,
-                &upper[0],
-                false,
-                &params[w..w + i * o],
-                true,
-                T::default(),
-                da,
-            );
+            let weights = &params[w..w + i * o];
+            T::gemm_nt((batch, o, i), &upper[0], weights, da, &mut ws.kernels);
             // d tanh(z)/dz = 1 - tanh(z)^2, and a = tanh(z) is kept.
             for (d, &a) in da.iter_mut().zip(&ws.a[l - 1]) {
                 *d = *d * (T::from_f64(1.0) - a * a);
@@ -320,6 +350,38 @@ mod tests {
                 g[k]
             );
         }
+    }
+
+    #[test]
+    fn the_simd_step_matches_the_f64_reference() {
+        let shape = Shape(vec![19, 33, 17, 5]);
+        let batch = 7;
+        let n = shape.param_count();
+        let p: Vec<f32> = (0..n)
+            .map(|k| ((k * 37 % 23) as f32 - 11.0) / 40.0)
+            .collect();
+        let x: Vec<f32> = (0..batch * 19)
+            .map(|k| ((k * 13 % 7) as f32 - 3.0) / 4.0)
+            .collect();
+        let t: Vec<f32> = (0..batch * 5)
+            .map(|k| ((k * 5 % 3) as f32 - 1.0) / 2.0)
+            .collect();
+        let mut g32 = vec![0.0f32; n];
+        let mut ws32 = Workspace::new(&shape, batch);
+        // Twice: the second step reuses the kept scratch, as the timed steps do.
+        for _ in 0..2 {
+            gradients(&shape, &p, &x, &t, batch, &mut g32, &mut ws32);
+        }
+        let w = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+        let mut g64 = vec![0.0f64; n];
+        let mut ws64 = Workspace::new(&shape, batch);
+        gradients(&shape, &w(&p), &w(&x), &w(&t), batch, &mut g64, &mut ws64);
+        let v = tensorbench_core::workload::validate_against(&g32, &g64, 1e-4, "f64");
+        assert!(v.passed, "max rel err {}", v.max_rel_err);
+        // A wrong weight gradient is caught at that tolerance.
+        g32[3] += 0.01;
+        let v = tensorbench_core::workload::validate_against(&g32, &g64, 1e-4, "f64");
+        assert!(!v.passed);
     }
 
     #[test]

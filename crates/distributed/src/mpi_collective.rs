@@ -30,7 +30,7 @@ impl MpiCollective {
         let bytes = count * 4;
         let (send, recv) = op.buffer_lens(count, layout.size);
         let spec = WorkloadSpec::new("distributed", op.name(), "mpi", DType::F32)
-            .param("bytes", bytes)
+            .param(tensorbench_ops::param::BYTES, bytes)
             .param("ranks", layout.size)
             .cost(0.0, bytes as f64)
             .footprint(((send + recv) * 4 * layout.local_size) as u64);

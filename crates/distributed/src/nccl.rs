@@ -242,7 +242,7 @@ mod device {
         fn new(op: Collective, count: usize, layout: &Layout, shared: Arc<Shared>) -> Self {
             let (send, recv) = op.buffer_lens(count, layout.size);
             let spec = WorkloadSpec::new("distributed", op.name(), "nccl", DType::F32)
-                .param("bytes", count * 4)
+                .param(tensorbench_ops::param::BYTES, count * 4)
                 .param("ranks", layout.size)
                 .device(&format!("cuda:{}", layout.local_rank))
                 .cost(0.0, (count * 4) as f64)

@@ -10,6 +10,7 @@ use crate::nccl;
 use std::sync::Arc;
 use tensorbench_core::suite::Suite;
 use tensorbench_core::{DType, Device, Workload, WorkloadSpec};
+use tensorbench_ops::{Profile, param};
 
 /// A back-end the suite can run collectives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,7 +58,7 @@ impl std::fmt::Debug for Entry {
 
 /// Every measurement of a run, in the order they run; identical on every rank. Collective
 /// (the NCCL probe agrees across ranks).
-pub fn entries(profile: &str, layout: &Layout, backends: &[Backend]) -> Vec<Entry> {
+pub fn entries(profile: Profile, layout: &Layout, backends: &[Backend]) -> Vec<Entry> {
     let sizes = collectives::sizes(profile);
     let mpi: Arc<dyn Device> = Arc::new(MpiDevice);
     let mut entries = Vec::new();
@@ -88,7 +89,7 @@ fn mpi_collective(op: Collective, bytes: usize, layout: &Layout, mpi: &Arc<dyn D
     match op.count(bytes, 4, layout.size) {
         0 => Entry::Skip {
             spec: WorkloadSpec::new("distributed", op.name(), "mpi", DType::F32)
-                .param("bytes", bytes)
+                .param(param::BYTES, bytes)
                 .param("ranks", layout.size),
             reason: format!(
                 "{bytes} B holds less than one f32 per rank at {} ranks (nccl-tests sizes {} in blocks of one per rank)",

@@ -85,7 +85,7 @@ pub fn register(
     suite.config("rank_timeout_s", flags.rank_timeout);
     let fault = test_support::fault_for(layout.rank);
     let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    for entry in registry::entries(&opts.profile, layout, &flags.backend) {
+    for entry in registry::entries(opts.profile, layout, &flags.backend) {
         let entry = match (fault, entry) {
             (Some(fault), Entry::Run(device, inner)) => {
                 let armed = armed.clone();

@@ -4,28 +4,13 @@
 use crate::problem::{BinaryOp, Kernel, Shape, UnaryOp, cost};
 use tensorbench_core::suite::Ceiling;
 use tensorbench_core::{DType, WorkloadSpec};
+use tensorbench_ops::{op, param};
 
 /// Suite name: the first part of every id of this crate.
 pub const SUITE: &str = "gpu";
 
 /// The sampler profiles, which also size the problems.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    Quick,
-    Standard,
-    Full,
-}
-
-impl Profile {
-    /// `quick`, `standard` or `full`; anything else is `quick` (core rejects unknown names first).
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "standard" => Profile::Standard,
-            "full" => Profile::Full,
-            _ => Profile::Quick,
-        }
-    }
-}
+pub use tensorbench_ops::Profile;
 
 /// Sizes of flat vectors (elementwise ops, sums, transfers).
 pub fn flat_sizes(profile: Profile) -> Vec<usize> {
@@ -250,7 +235,7 @@ pub fn point_spec(point: Point, backend: Backend) -> WorkloadSpec {
         Point::Blas(dtype, shape) => {
             let (flops, f32_bytes) = cost(Kernel::Gemm, shape);
             let bytes = f32_bytes / 4.0 * dtype.size_bytes() as f64;
-            let mut spec = WorkloadSpec::new(SUITE, "gemm", "cublas", dtype).device(dev);
+            let mut spec = WorkloadSpec::new(SUITE, op::GEMM, "cublas", dtype).device(dev);
             for (key, value) in shape.params() {
                 spec = spec.param(key, value);
             }
@@ -258,9 +243,9 @@ pub fn point_spec(point: Point, backend: Backend) -> WorkloadSpec {
         }
         Point::Copy(n) => {
             let bytes = 8.0 * n as f64;
-            WorkloadSpec::new(SUITE, "copy", backend.name(), DType::F32)
+            WorkloadSpec::new(SUITE, op::COPY, backend.name(), DType::F32)
                 .device(dev)
-                .param("n", n)
+                .param(param::N, n)
                 .cost(0.0, bytes)
                 .footprint(bytes as u64)
         }
@@ -274,7 +259,7 @@ pub fn point_spec(point: Point, backend: Backend) -> WorkloadSpec {
             let bytes = 4.0 * n as f64;
             WorkloadSpec::new(SUITE, op, backend.name(), DType::F32)
                 .device(dev)
-                .param("n", n)
+                .param(param::N, n)
                 .param("host", memory)
                 .cost(0.0, bytes)
                 .footprint(bytes as u64 * 2)

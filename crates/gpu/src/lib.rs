@@ -29,7 +29,7 @@ use tensorbench_core::suite::{Suite, SuiteOptions};
 
 /// Registers the backends in `selection` for `opts.profile`.
 pub fn register(suite: &mut Suite, opts: &SuiteOptions, selection: Selection) {
-    let profile = Profile::from_name(&opts.profile);
+    let profile = opts.profile;
     if selection.wgpu {
         register_wgpu(suite, profile);
     }

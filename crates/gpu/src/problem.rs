@@ -6,6 +6,7 @@ use crate::reference;
 use tensorbench_core::data;
 use tensorbench_core::schema::Validation;
 use tensorbench_core::workload::NamedTensor;
+use tensorbench_ops::{ids, op};
 
 /// Elementwise ops of two inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +29,8 @@ impl BinaryOp {
 
     pub fn name(self) -> &'static str {
         match self {
-            BinaryOp::Add => "add",
-            BinaryOp::Mul => "mul",
+            BinaryOp::Add => op::ADD,
+            BinaryOp::Mul => op::MUL,
         }
     }
 
@@ -46,16 +47,16 @@ impl UnaryOp {
 
     pub fn name(self) -> &'static str {
         match self {
-            UnaryOp::Relu => "relu",
-            UnaryOp::Gelu => "gelu",
-            UnaryOp::Exp => "exp",
+            UnaryOp::Relu => op::RELU,
+            UnaryOp::Gelu => op::GELU,
+            UnaryOp::Exp => op::EXP,
         }
     }
 
     pub fn apply(self, x: f64) -> f64 {
         match self {
             UnaryOp::Relu => x.max(0.0),
-            UnaryOp::Gelu => reference::gelu_tanh(x),
+            UnaryOp::Gelu => reference::gelu(x),
             UnaryOp::Exp => x.exp(),
         }
     }
@@ -92,20 +93,20 @@ pub enum Kernel {
     Mlp,
 }
 
-/// Epsilon added to the variance in layer_norm (PyTorch's default).
-pub const LAYER_NORM_EPS: f32 = 1e-5;
+/// Epsilon added to the variance in layer_norm (PyTorch's default, shared by every backend).
+pub use tensorbench_ops::reference::LAYER_NORM_EPS;
 
 impl Kernel {
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Binary(op) => op.name(),
             Kernel::Unary(op) => op.name(),
-            Kernel::Sum => "sum",
+            Kernel::Sum => op::SUM,
             Kernel::RowSum => "row_sum",
-            Kernel::Softmax => "softmax",
-            Kernel::LayerNorm => "layer_norm",
-            Kernel::Gemm => "gemm",
-            Kernel::Transpose => "transpose",
+            Kernel::Softmax => op::SOFTMAX,
+            Kernel::LayerNorm => op::LAYER_NORM,
+            Kernel::Gemm => op::GEMM,
+            Kernel::Transpose => op::TRANSPOSE,
             Kernel::Mlp => "mlp_forward",
         }
     }
@@ -132,14 +133,14 @@ impl Shape {
     /// The workload parameters, named as every suite names them.
     pub fn params(self) -> Vec<(&'static str, usize)> {
         match self {
-            Shape::Flat(n) => vec![("n", n)],
-            Shape::Rows { rows, cols } => vec![("rows", rows), ("cols", cols)],
-            Shape::Gemm { m, n, k } => vec![("m", m), ("n", n), ("k", k)],
+            Shape::Flat(n) => ids::flat(n).to_vec(),
+            Shape::Rows { rows, cols } => ids::rows(rows, cols).to_vec(),
+            Shape::Gemm { m, n, k } => ids::gemm(m, n, k).to_vec(),
             Shape::Mlp {
                 batch,
                 width,
                 layers,
-            } => vec![("batch", batch), ("width", width), ("layers", layers)],
+            } => ids::mlp(batch, width, layers).to_vec(),
         }
     }
 
@@ -343,9 +344,13 @@ impl Problem {
                     "f64 softmax",
                 )
             }
-            (Kernel::LayerNorm, Shape::Rows { cols, .. }) => {
-                let (reference, magnitudes) =
-                    reference::layer_norm_rows(&x[0], &x[1], &x[2], cols, LAYER_NORM_EPS.into());
+            (Kernel::LayerNorm, Shape::Rows { .. }) => {
+                let (reference, magnitudes) = reference::layer_norm_rows_with_magnitudes(
+                    &x[0],
+                    &x[1],
+                    &x[2],
+                    LAYER_NORM_EPS.into(),
+                );
                 reference::validate_magnitudes(
                     got,
                     &reference,
@@ -435,7 +440,7 @@ mod tests {
                     for j in 0..16 {
                         let dot: f32 = (0..16).map(|k| h[r * 16 + k] * wl[k * 16 + j]).sum();
                         next[r * 16 + j] = if gelu {
-                            reference::gelu_tanh(dot.into()) as f32
+                            reference::gelu(dot.into()) as f32
                         } else {
                             dot
                         };

@@ -1,6 +1,10 @@
-//! f64 references for the GPU ops and the checks of an f32 output against them.
+//! The checks of a GPU kernel's f32 output against f64 references: the shared ones of
+//! `tensorbench_ops::reference`, and the budgeted GEMM and MLP checks that only GPU sizes need.
 
 use tensorbench_core::schema::Validation;
+pub use tensorbench_ops::reference::{
+    gelu, layer_norm_rows_with_magnitudes, softmax_rows, sum_and_abs,
+};
 
 /// Unit roundoff of f32 (2⁻²⁴).
 pub const F32_UNIT_ROUNDOFF: f64 = 1.0 / 16_777_216.0;
@@ -17,61 +21,6 @@ pub const TRANSCENDENTAL_TOLERANCE: f64 = 1e-5;
 /// Error bound, relative to Σ|terms|, of an f32 sum whose longest chain of additions is `depth`.
 pub fn summation_tolerance(depth: usize) -> f64 {
     (depth.max(1) as f64 + 1.0) * F32_UNIT_ROUNDOFF
-}
-
-/// GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
-pub fn gelu_tanh(x: f64) -> f64 {
-    let c = (2.0 / std::f64::consts::PI).sqrt();
-    0.5 * x * (1.0 + (c * (x + 0.044715 * x * x * x)).tanh())
-}
-
-/// Sum and sum of absolute values, in f64.
-pub fn sum_and_abs(xs: &[f32]) -> (f64, f64) {
-    xs.iter().fold((0.0, 0.0), |(s, a), &x| {
-        let x = f64::from(x);
-        (s + x, a + x.abs())
-    })
-}
-
-/// Row-wise softmax in f64.
-pub fn softmax_rows(x: &[f32], cols: usize) -> Vec<f64> {
-    let mut out = Vec::with_capacity(x.len());
-    for row in x.chunks(cols) {
-        let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v.into()));
-        let exps: Vec<f64> = row.iter().map(|&v| (f64::from(v) - max).exp()).collect();
-        let sum: f64 = exps.iter().sum();
-        out.extend(exps.iter().map(|e| e / sum));
-    }
-    out
-}
-
-/// Row-wise layer normalisation in f64: (x − mean)/√(var + eps)·gain + bias, biased variance.
-/// Returns the outputs and, per output, the magnitude |(x − mean)/√(var + eps)·gain| + |bias|
-/// its rounding error scales with.
-pub fn layer_norm_rows(
-    x: &[f32],
-    gain: &[f32],
-    bias: &[f32],
-    cols: usize,
-    eps: f64,
-) -> (Vec<f64>, Vec<f64>) {
-    let mut out = Vec::with_capacity(x.len());
-    let mut magnitudes = Vec::with_capacity(x.len());
-    for row in x.chunks(cols) {
-        let mean = row.iter().map(|&v| f64::from(v)).sum::<f64>() / cols as f64;
-        let var = row
-            .iter()
-            .map(|&v| (f64::from(v) - mean).powi(2))
-            .sum::<f64>()
-            / cols as f64;
-        let inv = 1.0 / (var + eps).sqrt();
-        for (&v, (&g, &b)) in row.iter().zip(gain.iter().zip(bias)) {
-            let scaled = (f64::from(v) - mean) * inv * f64::from(g);
-            out.push(scaled + f64::from(b));
-            magnitudes.push(scaled.abs() + f64::from(b).abs());
-        }
-    }
-    (out, magnitudes)
 }
 
 /// Elementwise relative error of `got` against `reference(i)`, judged like
@@ -232,7 +181,7 @@ pub fn mlp_forward(
                 }
             }
         }
-        h = next.into_iter().map(gelu_tanh).collect();
+        h = next.into_iter().map(gelu).collect();
     }
     (h, magnitudes)
 }
@@ -278,15 +227,5 @@ mod tests {
         );
         assert!(!v.passed);
         assert!((v.max_rel_err - 0.3 / 3.3).abs() < 1e-6);
-    }
-
-    #[test]
-    fn reference_ops_are_right() {
-        assert!((gelu_tanh(1.0) - 0.841_191_990_607_477_2).abs() < 1e-12);
-        let s = softmax_rows(&[0.0, 0.0, 1.0, 1.0], 2);
-        assert_eq!(s, vec![0.5, 0.5, 0.5, 0.5]);
-        let (ln, mag) = layer_norm_rows(&[1.0, 3.0], &[1.0, 1.0], &[0.5, 0.0], 2, 0.0);
-        assert_eq!(ln, vec![-0.5, 1.0]);
-        assert_eq!(mag, vec![1.5, 1.0]);
     }
 }

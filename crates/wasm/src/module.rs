@@ -8,6 +8,7 @@ use tensorbench_core::device::MeterResult;
 use tensorbench_core::schema::{Measurement, Peaks};
 use tensorbench_core::{Clock, ClockSource, Device, Result, Sampler, SamplerConfig, Workload};
 use tensorbench_cpu_simd::kernels::simd::Kernels;
+use tensorbench_ops::Profile;
 
 /// The embedder's clock: milliseconds from an arbitrary origin, monotonic.
 pub(crate) type Now = fn() -> f64;
@@ -100,6 +101,7 @@ pub(crate) fn backend() -> &'static str {
 /// What the host asks the module to run.
 #[derive(Debug, Deserialize)]
 struct SuiteRequest {
+    /// Parsed by [`Profile`]'s `FromStr`, so a bad name gets its message.
     profile: String,
     seed: u64,
     /// The runtime's name, which goes into every id.
@@ -146,13 +148,14 @@ pub(crate) fn run_suite(request: &str, now: Now, source: ClockSource) -> String 
         Ok(r) => r,
         Err(e) => return error(format!("bad request: {e}")),
     };
-    let Some(config) = SamplerConfig::profile(&req.profile) else {
-        return error(format!("unknown profile {:?}", req.profile));
+    let profile: Profile = match req.profile.parse() {
+        Ok(p) => p,
+        Err(e) => return error(e.to_string()),
     };
-    let mut sampler = Sampler::new(config, 0);
+    let mut sampler = Sampler::new(SamplerConfig::profile(profile), 0);
     let device = ModuleDevice { now, source };
     let mut measurements = Vec::new();
-    for (index, point) in ops::catalog(&req.profile).into_iter().enumerate() {
+    for (index, point) in ops::catalog(profile).into_iter().enumerate() {
         let flavor = Flavor::Simd(Kernels::best());
         let mut w = KernelWorkload::new(point, flavor, backend(), Some(&req.runtime));
         let Some(seed) = req.seed_of(&w.spec().id, index) else {

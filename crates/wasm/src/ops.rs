@@ -9,6 +9,8 @@ use tensorbench_core::workload::validate_against;
 use tensorbench_core::{DType, Result, Workload, WorkloadSpec, data};
 use tensorbench_cpu_simd::kernels::simd::{GemmWorkspace, Kernels};
 use tensorbench_cpu_simd::kernels::{int8, scalar};
+use tensorbench_ops::reference as r;
+use tensorbench_ops::{Profile, op, param};
 
 /// The suite name in every id.
 pub const SUITE: &str = "wasm";
@@ -44,13 +46,13 @@ impl Op {
 
     pub fn name(self) -> &'static str {
         match self {
-            Op::Add => "add",
-            Op::Mul => "mul",
-            Op::Relu => "relu",
-            Op::Sum => "sum",
-            Op::Dot => "dot",
-            Op::Softmax => "softmax",
-            Op::Gemm => "gemm",
+            Op::Add => op::ADD,
+            Op::Mul => op::MUL,
+            Op::Relu => op::RELU,
+            Op::Sum => op::SUM,
+            Op::Dot => op::DOT,
+            Op::Softmax => op::SOFTMAX,
+            Op::Gemm => op::GEMM,
             Op::DotI8 => "dot_i8",
             Op::GemmI8 => "gemm_i8",
         }
@@ -76,9 +78,9 @@ pub struct Point {
 /// instructions are the limit), 2^12 and 2^16 (L2) and 2^20 elements (4 MiB per f32 operand, out
 /// of L2), GEMMs of 64 and 128. `full` adds 2^22. Softmax rows are [`SOFTMAX_COLS`] long, so its
 /// smallest point is one row.
-pub fn catalog(profile: &str) -> Vec<Point> {
+pub fn catalog(profile: Profile) -> Vec<Point> {
     let mut lengths = vec![1 << 10, 1 << 12, 1 << 16, 1 << 20];
-    if profile == "full" {
+    if profile == Profile::Full {
         lengths.push(1 << 22);
     }
     let mut points = Vec::new();
@@ -116,11 +118,11 @@ pub fn spec(point: Point, backend: &str, runtime: Option<&str>) -> WorkloadSpec 
     let dtype = if op.is_int8() { DType::I8 } else { DType::F32 };
     let mut s = WorkloadSpec::new(SUITE, op.name(), backend, dtype);
     s = match op {
-        Op::Gemm | Op::GemmI8 => s.param("m", n).param("n", n).param("k", n),
+        Op::Gemm | Op::GemmI8 => s.param(param::M, n).param(param::N, n).param(param::K, n),
         Op::Softmax => s
-            .param("rows", n / SOFTMAX_COLS)
-            .param("cols", SOFTMAX_COLS),
-        _ => s.param("n", n),
+            .param(param::ROWS, n / SOFTMAX_COLS)
+            .param(param::COLS, SOFTMAX_COLS),
+        _ => s.param(param::N, n),
     };
     if let Some(r) = runtime {
         s = s.param("runtime", r);
@@ -292,36 +294,27 @@ pub fn tolerance(point: Point) -> f64 {
 /// The op computed in f64 (exact integers for int8) from the inputs.
 pub fn reference(point: Point, x: &Inputs) -> Vec<f64> {
     let Point { op, n } = point;
-    let w = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
-    let (a, b) = (w(&x.a), w(&x.b));
-    let (ai, bi): (Vec<f64>, Vec<f64>) = (
-        x.a_i8.iter().map(|&v| f64::from(v)).collect(),
-        x.b_i8.iter().map(|&v| f64::from(v)).collect(),
-    );
-    let dot = |p: &[f64], q: &[f64]| p.iter().zip(q).map(|(x, y)| x * y).sum::<f64>();
+    let (a, b, ai, bi) = (&x.a, &x.b, &x.a_i8, &x.b_i8);
+    let zip = |f: fn(f64, f64) -> f64| -> Vec<f64> {
+        a.iter()
+            .zip(b)
+            .map(|(&x, &y)| f(x.into(), y.into()))
+            .collect()
+    };
     match op {
-        Op::Add => a.iter().zip(&b).map(|(x, y)| x + y).collect(),
-        Op::Mul => a.iter().zip(&b).map(|(x, y)| x * y).collect(),
-        Op::Relu => a.iter().map(|x| x.max(0.0)).collect(),
-        Op::Sum => vec![a.iter().sum()],
-        Op::Dot => vec![dot(&a, &b)],
-        Op::DotI8 => vec![dot(&ai, &bi)],
-        Op::Softmax => a.chunks(SOFTMAX_COLS).flat_map(softmax_f64).collect(),
+        Op::Add => zip(|x, y| x + y),
+        Op::Mul => zip(|x, y| x * y),
+        Op::Relu => a.iter().map(|&x| r::relu(x.into())).collect(),
+        Op::Sum => vec![r::sum_and_abs(a).0],
+        Op::Dot => vec![r::dot(a, b)],
+        Op::DotI8 => vec![r::dot(ai, bi)],
+        Op::Softmax => r::softmax_rows(a, SOFTMAX_COLS),
         // B is k × n row-major for f32, n × k (transposed) for int8.
-        Op::Gemm => (0..n * n)
-            .map(|ij| (0..n).map(|p| a[ij / n * n + p] * b[p * n + ij % n]).sum())
-            .collect(),
+        Op::Gemm => r::matmul(n, n, n, a, b),
         Op::GemmI8 => (0..n * n)
-            .map(|ij| dot(&ai[ij / n * n..][..n], &bi[ij % n * n..][..n]))
+            .map(|ij| r::dot(&ai[ij / n * n..][..n], &bi[ij % n * n..][..n]))
             .collect(),
     }
-}
-
-fn softmax_f64(row: &[f64]) -> Vec<f64> {
-    let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = row.iter().map(|x| (x - max).exp()).collect();
-    let s: f64 = e.iter().sum();
-    e.into_iter().map(|x| x / s).collect()
 }
 
 /// Runs `point` once through `flavor` on the inputs of `seed` and returns its output in f64:

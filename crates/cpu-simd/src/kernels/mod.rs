@@ -70,5 +70,23 @@ impl Reduction {
 
 /// The slope of leaky ReLU for negative inputs used by the workloads.
 pub const LEAKY_RELU_ALPHA: f32 = 0.01;
-/// The epsilon of layer normalisation used by the workloads.
-pub const LAYER_NORM_EPS: f32 = 1e-5;
+/// The epsilon of layer normalisation used by the workloads (the one every backend uses).
+pub use tensorbench_ops::reference::LAYER_NORM_EPS;
+
+/// `out (cols × rows) = xᵀ` for row-major `x` (`rows × cols`), in tiles that stay in L1.
+pub fn transpose<T: Copy>(rows: usize, cols: usize, x: &[T], out: &mut [T]) {
+    const TILE: usize = 32;
+    assert!(
+        x.len() == rows * cols && out.len() == rows * cols,
+        "transpose sizes"
+    );
+    for i0 in (0..rows).step_by(TILE) {
+        for j0 in (0..cols).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(rows) {
+                for j in j0..(j0 + TILE).min(cols) {
+                    out[j * rows + i] = x[i * cols + j];
+                }
+            }
+        }
+    }
+}

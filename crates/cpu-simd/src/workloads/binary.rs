@@ -4,6 +4,7 @@ use super::elementwise::{Elementwise, Kernel, OpDef};
 use super::{Backend, Ctx, Profile, spec};
 use crate::kernels::{par, peers, scalar, simd::Kernels};
 use tensorbench_core::suite::Suite;
+use tensorbench_ops::op;
 
 /// The scalar operand of the `*_scalar` ops.
 pub const SCALAR_OPERAND: f32 = 1.5;
@@ -29,7 +30,7 @@ fn ops() -> Vec<(OpDef, Vec<(Backend, Kernel)>)> {
     use Kernel::{Binary as B, Unary as U};
     vec![
         (
-            def("add", TWO_INPUTS, |v| v[0] + v[1]),
+            def(op::ADD, TWO_INPUTS, |v| v[0] + v[1]),
             vec![
                 (Scalar, B(scalar::add)),
                 (Simd, B(|a, b, o| Kernels::best().add(a, b, o))),
@@ -47,7 +48,7 @@ fn ops() -> Vec<(OpDef, Vec<(Backend, Kernel)>)> {
             ],
         ),
         (
-            def("mul", TWO_INPUTS, |v| v[0] * v[1]),
+            def(op::MUL, TWO_INPUTS, |v| v[0] * v[1]),
             vec![
                 (Scalar, B(scalar::mul)),
                 (Simd, B(|a, b, o| Kernels::best().mul(a, b, o))),
@@ -162,7 +163,7 @@ pub fn register(suite: &mut Suite, ctx: &Ctx) {
     // The roofline comparison of the quick profile: add at 2^24 against STREAM add.
     if ctx.profile == Profile::Quick {
         for backend in [Backend::Simd, Backend::Rayon] {
-            if let Some(w) = workload("add", backend, 1 << 24, ctx) {
+            if let Some(w) = workload(op::ADD, backend, 1 << 24, ctx) {
                 suite.add(w);
             }
         }

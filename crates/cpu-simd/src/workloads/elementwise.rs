@@ -42,7 +42,7 @@ impl Elementwise {
         let arrays = def.inputs.len() + 1;
         let bytes = (arrays * n * 4) as f64;
         let spec = spec
-            .param("n", n)
+            .param(tensorbench_ops::param::N, n)
             .cost(n as f64, bytes)
             .footprint((arrays * n * 4 + n * 8) as u64);
         Self {

@@ -9,6 +9,7 @@
 //! Validation: relative L2 error against rustfft in f64 on the same input.
 
 use super::{Ctx, Profile, SUITE};
+use crate::kernels::transpose;
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
@@ -19,24 +20,6 @@ use tensorbench_core::{DType, Result, Workload, WorkloadSpec, data};
 /// f32 FFT error grows like sqrt(log n)·ε; 1e-5 leaves a wide margin and still rejects any wrong
 /// transform (those are off by O(1)).
 const TOLERANCE: f64 = 1e-5;
-
-/// Row-major `rows × cols` to `cols × rows`, in tiles that stay in L1.
-pub fn transpose<T: Copy>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) {
-    assert!(
-        src.len() == rows * cols && dst.len() == src.len(),
-        "transpose sizes differ"
-    );
-    const TILE: usize = 32;
-    for r0 in (0..rows).step_by(TILE) {
-        for c0 in (0..cols).step_by(TILE) {
-            for r in r0..(r0 + TILE).min(rows) {
-                for c in c0..(c0 + TILE).min(cols) {
-                    dst[c * rows + r] = src[r * cols + c];
-                }
-            }
-        }
-    }
-}
 
 /// A planned forward transform, 1-D (`rows == 1`) or 2-D, with its buffers.
 pub struct Plan<T: rustfft::FftNum> {
@@ -72,10 +55,10 @@ impl<T: rustfft::FftNum> Plan<T> {
         assert_eq!(buf.len(), self.rows * self.cols, "fft buffer size");
         self.along_rows.process_with_scratch(buf, &mut self.scratch);
         if self.rows > 1 {
-            transpose(buf, self.rows, self.cols, &mut self.tmp);
+            transpose(self.rows, self.cols, buf, &mut self.tmp);
             self.along_cols
                 .process_with_scratch(&mut self.tmp, &mut self.scratch);
-            transpose(&self.tmp, self.cols, self.rows, buf);
+            transpose(self.cols, self.rows, &self.tmp, buf);
         }
     }
 }

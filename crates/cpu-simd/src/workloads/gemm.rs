@@ -8,6 +8,7 @@ use tensorbench_core::schema::Validation;
 use tensorbench_core::suite::Suite;
 use tensorbench_core::workload::{NamedTensor, validate_against};
 use tensorbench_core::{Result, Workload, WorkloadSpec, data};
+use tensorbench_ops::{op, param};
 
 /// Above this many multiply-adds the f64 reference is checked on a random sample of outputs.
 const FULL_REFERENCE_MACS: usize = 1 << 27;
@@ -73,10 +74,10 @@ impl Gemm {
     pub fn new(backend: Backend, kernel: GemmKernel, shape: Shape, ctx: &Ctx) -> Self {
         let (m, n, k) = shape;
         let elems = m * k + k * n + m * n;
-        let spec = spec("gemm", backend, ctx)
-            .param("m", m)
-            .param("n", n)
-            .param("k", k)
+        let spec = spec(op::GEMM, backend, ctx)
+            .param(param::M, m)
+            .param(param::N, n)
+            .param(param::K, k)
             .cost(2.0 * (m * n * k) as f64, (elems * 4) as f64)
             .footprint((elems * 4) as u64);
         Self {
@@ -104,7 +105,7 @@ pub fn validate_gemm(a: &[f32], b: &[f32], c: &[f32], shape: Shape, seed: u64) -
     let (m, n, k) = shape;
     let tol = gemm_tolerance(k);
     if m * n * k <= FULL_REFERENCE_MACS {
-        let reference: Vec<f64> = (0..m * n).map(|e| dot(a, b, shape, e / n, e % n)).collect();
+        let reference = tensorbench_ops::reference::matmul(m, n, k, a, b);
         return validate_against(c, &reference, tol, "f64 reference from the same inputs");
     }
     let picks: Vec<usize> = data::uniform_f32_in(SAMPLES, seed ^ 0x5EED, 0.0, 1.0)

@@ -6,6 +6,7 @@ use tensorbench_core::schema::Validation;
 use tensorbench_core::suite::Suite;
 use tensorbench_core::workload::NamedTensor;
 use tensorbench_core::{Result, Workload, WorkloadSpec, data};
+use tensorbench_ops::{op, param};
 
 /// `(x, gamma, beta, eps, out)`.
 pub type LayerNormFn = fn(&[f32], &[f32], &[f32], f32, &mut [f32]);
@@ -24,23 +25,9 @@ pub fn kernel(backend: Backend) -> Option<LayerNormFn> {
     })
 }
 
-/// The f64 layer norm of each row.
+/// The f64 layer norm of each row (the shared reference every backend uses).
 pub fn reference(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32) -> Vec<f64> {
-    let cols = gamma.len();
-    let mut out = Vec::with_capacity(x.len());
-    for row in x.chunks(cols) {
-        let mean = row.iter().map(|&v| f64::from(v)).sum::<f64>() / cols as f64;
-        let var = row
-            .iter()
-            .map(|&v| (f64::from(v) - mean).powi(2))
-            .sum::<f64>()
-            / cols as f64;
-        let rstd = 1.0 / (var + f64::from(eps)).sqrt();
-        out.extend(row.iter().enumerate().map(|(j, &v)| {
-            (f64::from(v) - mean) * rstd * f64::from(gamma[j]) + f64::from(beta[j])
-        }));
-    }
-    out
+    tensorbench_ops::reference::layer_norm_rows(x, gamma, beta, eps.into())
 }
 
 pub struct LayerNorm {
@@ -57,9 +44,9 @@ pub struct LayerNorm {
 impl LayerNorm {
     pub fn new(backend: Backend, kernel: LayerNormFn, rows: usize, cols: usize, ctx: &Ctx) -> Self {
         let n = rows * cols;
-        let spec = spec("layer_norm", backend, ctx)
-            .param("rows", rows)
-            .param("cols", cols)
+        let spec = spec(op::LAYER_NORM, backend, ctx)
+            .param(param::ROWS, rows)
+            .param(param::COLS, cols)
             .cost(
                 FLOPS_PER_ELEMENT * n as f64,
                 ((2 * n + 2 * cols) * 4) as f64,

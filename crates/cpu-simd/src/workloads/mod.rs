@@ -34,13 +34,8 @@ use tensorbench_core::{DType, WorkloadSpec};
 /// The suite name every CPU workload id starts with.
 pub const SUITE: &str = "cpu-simd";
 
-/// How much of the size range a run covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    Quick,
-    Standard,
-    Full,
-}
+/// How much of the size range a run covers: the one profile type every suite shares.
+pub use tensorbench_ops::Profile;
 
 /// What a family's `register` needs to know.
 #[derive(Debug, Clone, Copy)]
@@ -55,15 +50,9 @@ impl Ctx {
         Self { profile, threads }
     }
 
-    /// From the suite's flags; an unknown profile was already rejected by the suite driver, so
-    /// it falls back to `quick`.
+    /// From the suite's flags.
     pub fn from_options(opts: &SuiteOptions) -> Self {
-        let profile = match opts.profile.as_str() {
-            "standard" => Profile::Standard,
-            "full" => Profile::Full,
-            _ => Profile::Quick,
-        };
-        Self::new(profile, opts.threads().max(1))
+        Self::new(opts.profile, opts.threads().max(1))
     }
 
     /// Element counts for the 1-D ops: cache-resident to DRAM-resident.

@@ -377,13 +377,7 @@ impl Workload for Int8GemmWorkload {
 
 /// Row-major `rows × cols` to `cols × rows`.
 pub fn transpose(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut t = vec![0.0; x.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            t[c * rows + r] = x[r * cols + c];
-        }
-    }
-    t
+    tensorbench_ops::reference::transpose(rows, cols, x)
 }
 
 /// Shapes with an f32 partner in `gemm.rs`'s list for the same profile.

@@ -42,7 +42,7 @@ pub struct Reduce {
 impl Reduce {
     pub fn new(op: Reduction, backend: Backend, kernel: ReduceFn, n: usize, ctx: &Ctx) -> Self {
         let spec = spec(op.name(), backend, ctx)
-            .param("n", n)
+            .param(tensorbench_ops::param::N, n)
             .cost(n as f64, (n * 4) as f64)
             .footprint((n * 4) as u64);
         Self {

@@ -6,6 +6,7 @@ use tensorbench_core::schema::Validation;
 use tensorbench_core::suite::Suite;
 use tensorbench_core::workload::NamedTensor;
 use tensorbench_core::{Result, Workload, WorkloadSpec, data};
+use tensorbench_ops::{op, param};
 
 /// `(x, cols, out)`.
 pub type SoftmaxFn = fn(&[f32], usize, &mut [f32]);
@@ -23,17 +24,9 @@ pub fn kernel(backend: Backend) -> Option<SoftmaxFn> {
     })
 }
 
-/// The f64 softmax of each row.
+/// The f64 softmax of each row (the shared reference every backend uses).
 pub fn reference(x: &[f32], cols: usize) -> Vec<f64> {
-    let mut out = Vec::with_capacity(x.len());
-    for row in x.chunks(cols) {
-        let m = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v.into()));
-        let start = out.len();
-        out.extend(row.iter().map(|&v| (f64::from(v) - m).exp()));
-        let s: f64 = out[start..].iter().sum();
-        out[start..].iter_mut().for_each(|v| *v /= s);
-    }
-    out
+    tensorbench_ops::reference::softmax_rows(x, cols)
 }
 
 pub struct Softmax {
@@ -48,9 +41,9 @@ pub struct Softmax {
 impl Softmax {
     pub fn new(backend: Backend, kernel: SoftmaxFn, rows: usize, cols: usize, ctx: &Ctx) -> Self {
         let n = rows * cols;
-        let spec = spec("softmax", backend, ctx)
-            .param("rows", rows)
-            .param("cols", cols)
+        let spec = spec(op::SOFTMAX, backend, ctx)
+            .param(param::ROWS, rows)
+            .param(param::COLS, cols)
             .cost(FLOPS_PER_ELEMENT * n as f64, (n * 8) as f64)
             .footprint((n * 16) as u64);
         Self {

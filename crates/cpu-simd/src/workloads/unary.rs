@@ -4,17 +4,15 @@ use super::elementwise::{Elementwise, Kernel, OpDef};
 use super::{Backend, Ctx, spec};
 use crate::kernels::{LEAKY_RELU_ALPHA, par, peers, scalar, simd::Kernels};
 use tensorbench_core::suite::Suite;
+use tensorbench_ops::op;
 
 /// Inputs span the range where each function is not saturated, and then some.
 const WIDE: &[(f32, f32)] = &[(-8.0, 8.0)];
 /// The polynomial/rational approximations are good to a few ulp; 1e-5 leaves margin.
 const TRANSCENDENTAL: f64 = 1e-5;
 
-/// GELU, tanh approximation, in f64 as the identical `x·sigmoid(2u)`, which does not cancel.
-pub fn gelu_reference(x: f64) -> f64 {
-    let u = (2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x);
-    x / (1.0 + (-2.0 * u).exp())
-}
+/// GELU, tanh approximation: the shared f64 reference.
+pub use tensorbench_ops::reference::gelu as gelu_reference;
 
 fn def(name: &'static str, reference: fn(&[f64]) -> f64, tolerance: f64) -> OpDef {
     OpDef {
@@ -30,7 +28,7 @@ fn ops() -> Vec<(OpDef, Vec<(Backend, Kernel)>)> {
     use Kernel::Unary as U;
     vec![
         (
-            def("relu", |v| v[0].max(0.0), 1e-7),
+            def(op::RELU, |v| v[0].max(0.0), 1e-7),
             vec![
                 (Scalar, U(scalar::relu)),
                 (Simd, U(|x, o| Kernels::best().relu(x, o))),
@@ -76,7 +74,7 @@ fn ops() -> Vec<(OpDef, Vec<(Backend, Kernel)>)> {
             ],
         ),
         (
-            def("gelu", |v| gelu_reference(v[0]), TRANSCENDENTAL),
+            def(op::GELU, |v| gelu_reference(v[0]), TRANSCENDENTAL),
             vec![
                 (Scalar, U(scalar::gelu)),
                 (Simd, U(|x, o| Kernels::best().gelu(x, o))),
@@ -84,7 +82,7 @@ fn ops() -> Vec<(OpDef, Vec<(Backend, Kernel)>)> {
             ],
         ),
         (
-            def("exp", |v| v[0].exp(), TRANSCENDENTAL),
+            def(op::EXP, |v| v[0].exp(), TRANSCENDENTAL),
             vec![
                 (Scalar, U(scalar::exp)),
                 (Simd, U(|x, o| Kernels::best().exp(x, o))),

@@ -77,7 +77,7 @@ pub fn register(
         })
         .collect();
     suite.config("runtimes", Value::Object(found));
-    let points = ops::catalog(&opts.profile);
+    let points = ops::catalog(opts.profile);
     let natives = [
         ("native-scalar", Flavor::Scalar),
         ("native-simd", Flavor::Simd(Kernels::best())),
@@ -87,7 +87,7 @@ pub fn register(
             suite.add(KernelWorkload::new(point, flavor, backend, None));
         }
     }
-    let max_time_s = SamplerConfig::profile(&opts.profile).map_or(15.0, |c| c.max_time_s);
+    let max_time_s = SamplerConfig::profile(opts.profile).max_time_s;
     for variant in Variant::ALL {
         for &runtime in &runtimes {
             let specs = points

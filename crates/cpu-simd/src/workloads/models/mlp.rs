@@ -169,23 +169,7 @@ fn relu_backward(g: &[f32], a: &[f32], out: &mut [f32]) {
     }
 }
 
-/// `out (cols × rows) = xᵀ` for `x` (`rows × cols`), in tiles that stay in L1.
-pub fn transpose(rows: usize, cols: usize, x: &[f32], out: &mut [f32]) {
-    const TILE: usize = 32;
-    assert!(
-        x.len() == rows * cols && out.len() == rows * cols,
-        "transpose sizes"
-    );
-    for i0 in (0..rows).step_by(TILE) {
-        for j0 in (0..cols).step_by(TILE) {
-            for i in i0..(i0 + TILE).min(rows) {
-                for j in j0..(j0 + TILE).min(cols) {
-                    out[j * rows + i] = x[i * cols + j];
-                }
-            }
-        }
-    }
-}
+pub use crate::kernels::transpose;
 
 /// Weights in f64.
 #[derive(Debug, Clone)]
