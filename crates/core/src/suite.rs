@@ -402,7 +402,13 @@ fn run_entries(
             }),
         );
         let seed = base_seed.wrapping_add(index as u64 * 0x9E37_79B9);
+        // A ceiling rests on at least `min_samples` samples, within a bounded probe time.
+        let floor_cap = sampler.config.min_samples_cap_s;
+        if entry.ceiling.is_some() {
+            sampler.config.min_samples_cap_s = crate::sampler::PROBE_TIME_CAP_S;
+        }
         let m = measure_isolated(entry.workload.as_mut(), sampler, seed, &writer.run().peaks);
+        sampler.config.min_samples_cap_s = floor_cap;
         drop(entry.workload);
         if interrupt::requested() {
             // Cut short mid-sampling: not a result, so not recorded.
