@@ -170,8 +170,8 @@ pub fn indicator_inflation(samples: &[f64], median: f64) -> f64 {
     (acc / (BATCHES - 1) as f64 / iid).max(1.0)
 }
 
-/// `(1 + r) / (1 - r)` from the lag-1 autocorrelation `r` of the samples' ranks (ties broken by
-/// time), at least 1: the variance inflation of an AR(1) process. Estimated from every pair of
+/// `(1 + r) / (1 - r)` from the lag-1 autocorrelation `r` of the samples' ranks (tied ones share
+/// their mean rank), at least 1: the variance inflation of an AR(1) process. Estimated from every pair of
 /// neighbours, it is much steadier than the batch estimate, so taking the larger of the two keeps
 /// the stopping rule from stopping on a batch estimate that happened to come out low.
 pub fn rank_ar1_inflation(samples: &[f64]) -> f64 {
@@ -180,14 +180,27 @@ pub fn rank_ar1_inflation(samples: &[f64]) -> f64 {
         return 1.0;
     }
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| samples[a].total_cmp(&samples[b]).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| samples[a].total_cmp(&samples[b]));
+    // Tied samples share their mean rank (a quantised clock gives many ties).
     let mut rank = vec![0.0; n];
     let center = (n as f64 - 1.0) / 2.0;
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = r as f64 - center;
+    let mut start = 0;
+    while start < n {
+        let mut end = start + 1;
+        while end < n && samples[order[end]] == samples[order[start]] {
+            end += 1;
+        }
+        let mid = (start + end - 1) as f64 / 2.0 - center;
+        for &i in &order[start..end] {
+            rank[i] = mid;
+        }
+        start = end;
     }
     let den: f64 = rank.iter().map(|r| r * r).sum();
     let num: f64 = rank.windows(2).map(|w| w[0] * w[1]).sum();
+    if den <= 0.0 {
+        return 1.0;
+    }
     let r = (num / den).clamp(0.0, 0.99);
     (1.0 + r) / (1.0 - r)
 }
@@ -411,6 +424,34 @@ mod tests {
     fn median_ci_refuses_tiny_samples() {
         assert!(median_ci_sorted(&[1.0, 2.0, 3.0], 0.95).is_none());
         assert!(median_ci_sorted(&[1.0], 0.95).is_none());
+    }
+
+    #[test]
+    fn t_quantiles_match_the_tables() {
+        assert!((t_quantile(0.95, 9) - 2.2622).abs() < 1e-3);
+        assert!((t_quantile(0.95, 2) - 4.3027).abs() < 1e-3);
+        assert!((t_quantile(0.99, 1) - 63.657).abs() < 1e-2);
+        assert!((t_two_sided_cdf(1.96, 10_000) - 0.95).abs() < 1e-3);
+    }
+
+    #[test]
+    fn dependence_widens_and_independence_does_not() {
+        // A slow zig-zag (long runs above and below the median) against the same values shuffled
+        // into alternation: same sorted samples, very different information.
+        let slow: Vec<f64> = (0..200)
+            .map(|i| f64::from((i / 25) % 2) + f64::from(i % 25) * 1e-3)
+            .collect();
+        let mut fast = slow.clone();
+        fast.sort_by(f64::total_cmp);
+        let fast: Vec<f64> = (0..200)
+            .map(|i| fast[if i % 2 == 0 { i / 2 } else { 100 + i / 2 }])
+            .collect();
+        let a = median_ci(&slow, 0.95).unwrap();
+        let b = median_ci(&fast, 0.95).unwrap();
+        assert!(a.effective_samples.unwrap() < 40.0, "{a:?}");
+        assert!(a.high - a.low > b.high - b.low);
+        let exact = median_ci_sorted(&sorted(&fast), 0.95).unwrap();
+        assert!(b.low <= exact.0 && b.high >= exact.1);
     }
 
     #[test]

@@ -147,13 +147,20 @@ fn small_n_is_never_labelled_95_percent_unless_it_is() {
         assert_eq!(s.ci_method, CiMethod::Range);
         // (min, max) of n iid samples covers the median with probability 1 - 2^(1-n).
         let level = 1.0 - 0.5f64.powi(n as i32 - 1);
-        assert!((s.confidence - level).abs() < 1e-12, "n={n}: {}", s.confidence);
+        assert!(
+            (s.confidence - level).abs() < 1e-12,
+            "n={n}: {}",
+            s.confidence
+        );
     }
     // n=3: 75%, as the STREAM probes used to report as "95%".
     assert!((summarize(&[1.0, 2.0, 3.0], 0.95).unwrap().confidence - 0.75).abs() < 1e-12);
     let ten: Vec<f64> = (0..10).map(f64::from).collect();
     let s = summarize(&ten, 0.95).unwrap();
-    assert_eq!((s.ci_method, s.confidence), (CiMethod::OrderStatistic, 0.95));
+    assert_eq!(
+        (s.ci_method, s.confidence),
+        (CiMethod::OrderStatistic, 0.95)
+    );
 }
 
 #[test]
