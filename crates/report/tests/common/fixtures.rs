@@ -462,6 +462,7 @@ pub fn history(ids: &[&str], runs: usize) -> Vec<History> {
             };
             History {
                 id: id.to_string(),
+                config: String::new(),
                 points,
                 steps,
             }
