@@ -309,6 +309,7 @@ fn open_writer(
     let config = serde_json::json!({
         "sampler": config,
         "threads": opts.threads(),
+        "target_features": compiled_target_features(),
         "filter": opts.filter,
         "seed": opts.seed,
     });
@@ -352,6 +353,25 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic payload".into())
+}
+
+/// The SIMD target features this binary was compiled with (`-C target-feature`/`target-cpu`):
+/// part of a measurement's configuration, since they change what the compiler emits.
+fn compiled_target_features() -> Vec<&'static str> {
+    let all = [
+        ("sse4.2", cfg!(target_feature = "sse4.2")),
+        ("avx", cfg!(target_feature = "avx")),
+        ("avx2", cfg!(target_feature = "avx2")),
+        ("fma", cfg!(target_feature = "fma")),
+        ("avx512f", cfg!(target_feature = "avx512f")),
+        ("neon", cfg!(target_feature = "neon")),
+        ("sve", cfg!(target_feature = "sve")),
+        ("simd128", cfg!(target_feature = "simd128")),
+    ];
+    all.into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(f, _)| f)
+        .collect()
 }
 
 fn build_profile() -> &'static str {
