@@ -392,8 +392,22 @@ pub fn summarize_checked(samples: &[f64], confidence: f64) -> Option<(Stats, Opt
             st.ci_low_ns = st.ci_low_ns.min(h.first.low).min(h.second.low);
             st.ci_high_ns = st.ci_high_ns.max(h.first.high).max(h.second.high);
             h.reason()
-        });
+        })
+        .or_else(|| wandered(&st, samples.len()));
     Some((st, reason))
+}
+
+/// A smooth drift also looks, inside each half, like samples that move together; when they move
+/// together so much that even (min, max) cannot reach the confidence, the level was not steady.
+fn wandered(st: &Stats, n: usize) -> Option<String> {
+    let eff = st.effective_samples?;
+    (n >= MIN_DRIFT_N && st.ci_method == CiMethod::Range).then(|| {
+        format!(
+            "wandering level: the {n} samples move together so much that they are worth \
+             {eff:.1} independent ones, and (min, max) covers the median at only {:.0}%",
+            st.confidence * 100.0
+        )
+    })
 }
 
 #[cfg(test)]

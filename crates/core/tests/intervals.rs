@@ -197,3 +197,12 @@ fn probes_get_ten_samples_past_the_time_cap() {
     let m = Sampler::new(quick(), 1 << 20).measure(&mut w, 1, &Peaks::new());
     assert!(m.samples_ns.len() < 10);
 }
+
+#[test]
+fn a_smooth_ramp_is_flagged_too() {
+    // No noise to speak of: inside each half the ramp looks like samples that move together.
+    let ramp: Vec<f64> = (0..300).map(|i| 1000.0 + f64::from(i)).collect();
+    let (s, why) = tensorbench_core::stats::summarize_checked(&ramp, 0.95).unwrap();
+    assert!(why.unwrap().contains("wandering"));
+    assert!(s.confidence < 0.95 && s.ci_low_ns <= 1000.0 && s.ci_high_ns >= 1299.0);
+}
