@@ -157,7 +157,10 @@ fn unlike_runs_are_warned_about() {
         "{all}"
     );
     assert!(all.contains("build profile: bench vs debug"), "{all}");
-    assert!(all.contains("threads: 1 vs 4 (baseline vs new) for 1 id(s)"), "{all}");
+    assert!(
+        all.contains("threads: 1 vs 4 (baseline vs new) for 1 id(s)"),
+        "{all}"
+    );
     assert!(
         cmp.items[0]
             .note
