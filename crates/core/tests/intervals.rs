@@ -206,3 +206,18 @@ fn a_smooth_ramp_is_flagged_too() {
     assert!(why.unwrap().contains("wandering"));
     assert!(s.confidence < 0.95 && s.ci_low_ns <= 1000.0 && s.ci_high_ns >= 1299.0);
 }
+
+#[test]
+fn files_written_before_the_new_fields_still_read() {
+    let stats = r#"{"median_ns": 10.0, "ci_low_ns": 9.0, "ci_high_ns": 11.0, "confidence": 0.95,
+        "mean_ns": 10.0, "std_ns": 1.0, "mad_ns": 1.0, "min_ns": 8.0, "max_ns": 12.0,
+        "p05_ns": 8.5, "p95_ns": 11.5,
+        "outliers": {"low_severe": 0, "low_mild": 0, "high_mild": 0, "high_severe": 0}}"#;
+    let s: tensorbench_core::schema::Stats = serde_json::from_str(stats).unwrap();
+    assert_eq!(s.ci_method, CiMethod::OrderStatistic);
+    assert!(s.effective_samples.is_none());
+    let sampling = r#"{"clock_source": "host", "clock_resolution_ns": 20.0, "warmup_ns": 1.0,
+        "total_time_ns": 2.0, "converged": true, "ci_target": 0.01}"#;
+    let s: tensorbench_core::schema::SamplingInfo = serde_json::from_str(sampling).unwrap();
+    assert!(s.unstable.is_none());
+}
