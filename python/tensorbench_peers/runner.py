@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 from .protocol import MeasurementWriter, Task, blank_measurement, finite, throughput
 from .sampler import SamplerConfig, sample
-from .stats import summarize
+from .stats import summarize_checked
 
 SEED_STRIDE = 0x9E37_79B9  # as the Rust suite spaces per-workload seeds
 
@@ -157,7 +157,10 @@ class _Runner:
             return
         flush = self.flusher if task.device == "cpu" else None
         sampled = sample(bound.timer, self.opts.config, flush)
-        stats = summarize(sampled.samples_ns, self.opts.config.confidence)
+        stats, unstable = summarize_checked(sampled.samples_ns, self.opts.config.confidence)
+        if unstable is not None:
+            sampled.sampling["unstable"] = unstable
+            sampled.sampling["converged"] = False
         m.update({
             "samples_ns": sampled.samples_ns,
             "iters_per_sample": sampled.iters,
@@ -223,14 +226,23 @@ def _last_level_cache_bytes() -> int:
 
 
 def _host_flusher() -> Callable[[], None]:
-    """Evicts the host caches before a cold sample, as core's CacheFlusher: writes over a buffer
-    twice the last-level cache."""
+    """Evicts the host caches before a cold sample, as core's CacheFlusher: a read-only sweep
+    (no dirty lines left for the op to write back) of a buffer 1.5x the last-level cache, one
+    chunk per logical core in parallel (NumPy releases the GIL in the reduction)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     import numpy as np
 
-    buf = np.zeros(max(_last_level_cache_bytes(), 1 << 20) * 2 // 8, dtype=np.uint64)
+    threads = os.cpu_count() or 1
+    words = max(max(_last_level_cache_bytes(), 1 << 20) // 2 * 3, threads * (4 << 20)) // 8
+    buf = np.ones(words, dtype=np.uint64)  # written once, so real pages back it
+    chunks = np.array_split(buf, threads)
+    pool = ThreadPoolExecutor(max_workers=threads)
 
     def flush() -> None:
-        buf += np.uint64(1)
+        # One word per 64-byte line.
+        list(pool.map(lambda c: int(c[::8].sum()), chunks))
 
     return flush
 

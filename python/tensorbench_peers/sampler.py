@@ -2,8 +2,10 @@
 `sampler.rs`, so a NumPy median and a tensorbench median are estimated the same way.
 
 Warm-up by time (doubling batches), batch size from the clock's resolution and the sample target,
-then samples until the median's 95% CI is within the target with at least `min_samples` and
-`min_time_s`, or until `max_time_s` / `max_samples`. A framework brings a `Timer` (how one batch is
+then samples until the median's dependence-aware 95% CI is within the target on a stationary
+series (halves agree) with at least `min_samples`, `MIN_DEPENDENT_N` and `min_time_s`, or until
+`max_time_s` (timed or wall-clock) / `max_samples`. The CI is checked on the same schedule as in
+Rust (`due_for_check`). A framework brings a `Timer` (how one batch is
 timed: host clock, CUDA events, ...), never its own loop.
 """
 
@@ -15,7 +17,7 @@ from functools import lru_cache
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Optional, Protocol
 
-from .stats import SortedSamples
+from .stats import MIN_DEPENDENT_N, DRIFT_Z, halves, relative_ci_half_width
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class SamplerConfig:
     confidence: float = 0.95
     sample_target_s: float = 2e-4
     mode: str = "hot"
+    wall_time_cap: bool = True
+    min_samples_cap_s: float = 0.0
 
     @staticmethod
     def profile(name: str) -> "SamplerConfig":
@@ -94,6 +98,29 @@ def warm_up(timer: Timer, cfg: SamplerConfig) -> tuple[float, float]:
             iters *= 2
 
 
+def due_for_check(n: int) -> bool:
+    """Every sample below 100, then every n/20-th one: deciding stays cheap beside measuring."""
+    return n < 100 or n % (n // 20) == 0
+
+
+def ci_within(samples: list[float], cfg: SamplerConfig) -> bool:
+    """Converged: CI within target on enough samples to estimate their dependence, halves agree."""
+    if len(samples) < MIN_DEPENDENT_N:
+        return False
+    half = relative_ci_half_width(samples, cfg.confidence)
+    if half is None or half > cfg.ci_target:
+        return False
+    h = halves(samples, cfg.confidence)
+    return h is None or h["z"] <= DRIFT_Z
+
+
+def past_time_cap(cfg: SamplerConfig, timed_ns: float, wall_s: float, n: int) -> bool:
+    """Past `max_time_s` of timed or wall-clock time (and `min_samples_cap_s` while fewer than
+    `min_samples` samples are in)."""
+    cap = max(cfg.max_time_s, cfg.min_samples_cap_s) if n < cfg.min_samples else cfg.max_time_s
+    return timed_ns >= cap * 1e9 or (cfg.wall_time_cap and wall_s >= cap)
+
+
 def sample(
     timer: Timer, cfg: SamplerConfig, flush: Optional[Callable[[], None]] = None
 ) -> Sampled:
@@ -106,21 +133,21 @@ def sample(
     cold = cfg.mode == "cold"
     iters = 1 if cold else batch_size(per_iter_ns, timer.resolution_ns, cfg.sample_target_s)
     samples: list[float] = []
-    ordered = SortedSamples()
     total_ns = 0.0
+    wall_start = time.perf_counter()
     while True:
         if cold and flush is not None:
             flush()
         ns = timer.time_batch(iters)
         total_ns += ns
         samples.append(ns / iters)
-        ordered.add(ns / iters)
-        enough = len(samples) >= cfg.min_samples and total_ns >= cfg.min_time_s * 1e9
-        half = ordered.relative_ci_half_width(cfg.confidence)
-        if enough and half is not None and half <= cfg.ci_target:
+        n = len(samples)
+        enough = n >= cfg.min_samples and total_ns >= cfg.min_time_s * 1e9
+        if enough and due_for_check(n) and ci_within(samples, cfg):
             converged = True
             break
-        if total_ns >= cfg.max_time_s * 1e9 or len(samples) >= cfg.max_samples:
+        wall_s = time.perf_counter() - wall_start
+        if past_time_cap(cfg, total_ns, wall_s, n) or n >= cfg.max_samples:
             converged = False
             break
     return Sampled(samples, iters, warmup_ns, total_ns, converged, {

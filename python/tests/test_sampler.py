@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from tensorbench_peers.sampler import SamplerConfig, batch_size, sample
+from tensorbench_peers.sampler import SamplerConfig, batch_size, due_for_check, sample
 
 
 class ScriptedTimer:
@@ -45,8 +45,10 @@ def test_steady_timings_stop_at_min_samples_and_min_time():
     s = sample(timer, cfg)
     assert s.converged
     assert s.iters == batch_size(1000.0, 20.0, cfg.sample_target_s) == 200
-    # Each sample is 200 µs: min_time 50 ms needs 250 samples, more than min_samples.
-    assert len(s.samples_ns) == math.ceil(cfg.min_time_s * 1e9 / (200 * 1000.0))
+    # Each sample is 200 µs: min_time 50 ms needs 250 samples, more than min_samples; past 100
+    # samples the CI is checked every n/20-th sample, as in Rust, so it stops at the next check.
+    first = math.ceil(cfg.min_time_s * 1e9 / (200 * 1000.0))
+    assert len(s.samples_ns) == next(n for n in itertools.count(first) if due_for_check(n))
     assert all(x == 1000.0 for x in s.samples_ns)
     assert s.sampling["converged"] and s.sampling["clock_source"] == "fake"
 
@@ -81,3 +83,31 @@ def test_cold_mode_flushes_before_every_one_iteration_sample():
     timer = ScriptedTimer([1e6])
     s = sample(timer, cfg, lambda: flushes.append(1))
     assert s.iters == 1 and len(flushes) == len(s.samples_ns)
+
+
+def test_a_drifting_series_samples_to_the_cap_unconverged():
+    # +1% every 100 samples, tiny noise: the halves disagree at every check.
+    times = [1000.0 * (1.0 + 1e-4 * i) * (1.0 + 0.001 * ((i * 7919) % 13 - 6)) for i in range(20_000)]
+    cfg = SamplerConfig(wall_time_cap=False)
+    s = sample(ScriptedTimer(times), cfg)
+    assert not s.converged
+    assert s.total_ns >= cfg.max_time_s * 1e9
+
+
+def test_convergence_needs_enough_samples_to_estimate_dependence():
+    cfg = SamplerConfig(min_time_s=0.0, sample_target_s=1e-6, wall_time_cap=False)
+    s = sample(ScriptedTimer([1000.0], resolution_ns=1e-3), cfg)
+    assert s.converged and len(s.samples_ns) == 20
+
+
+def test_wall_time_caps_a_slow_sampler():
+    import time as _time
+
+    class Slow(ScriptedTimer):
+        def time_batch(self, iters):
+            _time.sleep(0.01)
+            return 1.0 * iters  # reports next to nothing: only the wall clock can stop it
+
+    cfg = SamplerConfig(max_time_s=0.1, min_time_s=10.0, max_samples=10_000)
+    s = sample(Slow([1.0]), cfg)
+    assert not s.converged and len(s.samples_ns) < 30

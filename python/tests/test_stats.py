@@ -49,4 +49,26 @@ def test_summary_of_constant_and_known_samples():
     assert s["median_ns"] == 3.0 and s["mean_ns"] == 4.0 and s["mad_ns"] == 1.0
     assert math.isclose(s["std_ns"], math.sqrt(12.5))
     assert (s["ci_low_ns"], s["ci_high_ns"]) == (1.0, 10.0)  # n=5 cannot reach 95%: full range
+    assert s["ci_method"] == "range" and s["confidence"] == 1.0 - 0.5 ** 4  # labelled 93.75%
     assert summarize([], 0.95) is None
+
+
+def test_t_quantiles_match_the_tables():
+    from tensorbench_peers.stats import t_quantile
+    assert abs(t_quantile(0.95, 9) - 2.2622) < 1e-3
+    assert abs(t_quantile(0.95, 2) - 4.3027) < 1e-3
+
+
+def test_dependent_samples_get_a_wider_interval_than_shuffled_ones():
+    from tensorbench_peers.stats import median_ci
+    slow = [float((i // 25) % 2) + (i % 25) * 1e-3 for i in range(200)]
+    s = sorted(slow)
+    fast = [s[i // 2] if i % 2 == 0 else s[100 + i // 2] for i in range(200)]
+    a, b = median_ci(slow, 0.95), median_ci(fast, 0.95)
+    assert a["effective_samples"] < 40 and a["high"] - a["low"] > b["high"] - b["low"]
+
+
+def test_a_ramp_is_flagged():
+    from tensorbench_peers.stats import summarize_checked
+    st, why = summarize_checked([1000.0 + i for i in range(300)], 0.95)
+    assert "wandering" in why and st["confidence"] < 0.95

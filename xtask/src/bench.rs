@@ -280,6 +280,9 @@ fn add_peers(binary: &Path, inv: &Invocation, args: &BenchArgs, run_path: &Path)
 fn compare_with(baseline: &str, run: &Run, out: &Path) -> Result<Comparison> {
     let old =
         resolve_run(baseline, out).map_err(|e| crate::BadInput(format!("--baseline: {e}")))?;
+    // A baseline measured under another configuration is no baseline for this run.
+    tensorbench_analysis::check_like_for_like(&old.run, run, false)
+        .map_err(|e| crate::BadInput(format!("--baseline: {e}")))?;
     let mut c = compare_runs(&old.run, run, &CompareConfig::default());
     c.old_label = old.label;
     c.new_label = run.run_id.clone();

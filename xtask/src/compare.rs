@@ -1,7 +1,8 @@
 //! `cargo xtask compare OLD NEW`: verdicts between two runs or baselines.
 //!
 //! Exit codes: 0 no confirmed regression, 1 at least one `slower` verdict, 2 bad input (a missing
-//! or unreadable run file, an unknown baseline, a bad threshold or pattern), with a message naming it.
+//! or unreadable run file, an unknown baseline, a bad threshold or pattern, runs measured under
+//! different configurations without `--allow-config-mismatch`), with a message naming it.
 
 use anyhow::Context;
 use clap::ValueEnum;
@@ -58,6 +59,10 @@ pub struct CompareArgs {
     /// Also write the comparison as JSON to this file (for `report`).
     #[arg(long, value_name = "FILE")]
     pub json_out: Option<PathBuf>,
+    /// Compare measurements taken under different configurations (threads, hot/cold, build or
+    /// sampling profile, target features) instead of refusing; each such id is then noted.
+    #[arg(long)]
+    pub allow_config_mismatch: bool,
     /// Results directory where baseline names are looked up.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
@@ -96,6 +101,7 @@ fn build(args: &CompareArgs, results_dir: &Path) -> tensorbench_analysis::Result
     let cfg = config(args)?;
     let old = resolve_run(&args.old, results_dir)?;
     let new = resolve_run(&args.new, results_dir)?;
+    tensorbench_analysis::check_like_for_like(&old.run, &new.run, args.allow_config_mismatch)?;
     let mut comparison = compare_runs(&old.run, &new.run, &cfg);
     comparison.old_label = old.label;
     comparison.new_label = new.label;
@@ -187,5 +193,50 @@ mod tests {
             std::fs::read_to_string(&truncated).unwrap(),
             "{\"schema_version\": 1,"
         );
+    }
+
+    fn write_run(path: &Path, mode: &str) {
+        let samples: Vec<f64> = (0..30).map(|i| 1000.0 + f64::from(i % 5)).collect();
+        let run = serde_json::json!({
+            "schema_version": tensorbench_core::schema::SCHEMA_VERSION,
+            "run_id": mode, "target": "cpu", "profile": "quick", "command": "test",
+            "started_at": "2026-01-01T00:00:00Z", "finished_at": null, "status": "complete",
+            "git": {"commit": null, "dirty": null, "branch": null},
+            "machine": {"hostname": null, "cpu_model": null, "arch": "x86_64", "physical_cores": null,
+                        "logical_cores": 2, "caches": {"l1d": null, "l2": null, "l3": null},
+                        "features": [], "memory_bytes": null, "os": null, "kernel": null, "rustc": null,
+                        "governor": null, "load_avg_1m": null},
+            "build_profile": "bench", "config": {}, "peaks": {},
+            "measurements": [{
+                "id": "cpu-simd/add/simd/f32/n=1024", "op": "add", "backend": "simd",
+                "device": "cpu", "dtype": "f32", "params": {"n": 1024}, "threads": 1,
+                "mode": mode, "flops": 1024.0, "bytes": 12288.0, "samples_ns": samples,
+                "iters_per_sample": 1,
+                "stats": tensorbench_core::stats::summarize(&samples, 0.95),
+                "throughput": null, "roofline": null, "validation": null, "alloc": null,
+                "sampling": null, "status": "ok", "reason": null,
+            }],
+        });
+        std::fs::write(path, run.to_string()).unwrap();
+    }
+
+    #[test]
+    fn cold_against_hot_is_refused_unless_asked_to_proceed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (hot, cold) = (dir.path().join("hot.json"), dir.path().join("cold.json"));
+        write_run(&hot, "hot");
+        write_run(&cold, "cold");
+        let (h, c) = (hot.to_str().unwrap(), cold.to_str().unwrap());
+        assert_eq!(run(&args(&[h, c]), dir.path()).unwrap(), 2);
+        let err = build(&args(&[h, c]), dir.path()).unwrap_err().to_string();
+        assert!(err.contains("cache mode: hot vs cold"), "{err}");
+        let allowed = args(&[h, c, "--allow-config-mismatch"]);
+        let cmp = build(&allowed, dir.path()).unwrap();
+        assert!(
+            cmp.warnings.iter().any(|w| w.contains("cache mode")),
+            "{:?}",
+            cmp.warnings
+        );
+        assert_eq!(run(&args(&[h, h]), dir.path()).unwrap(), 0);
     }
 }

@@ -787,17 +787,54 @@ mod tests {
         }
     }
 
-    #[test]
-    fn python_stats_equal_core_stats() {
-        let Some(python) = python_with_numpy() else {
-            return;
-        };
-        let samples: Vec<f64> = (0..257)
+    /// A Python that runs the pure-Python statistics (no NumPy needed).
+    fn plain_python() -> Option<PathBuf> {
+        let python =
+            std::env::var_os("TENSORBENCH_PYTHON").map_or_else(default_python, PathBuf::from);
+        let ok = Command::new(&python)
+            .args(["-c", "import statistics"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            eprintln!("skipped: no Python at {}", python.display());
+        }
+        ok.then_some(python)
+    }
+
+    /// Sample sets the parity test feeds both sides: periodic with outliers, small n (range and
+    /// independent intervals), a slowly wandering series (the dependence-aware interval), a step
+    /// (the drift check) and ties.
+    fn parity_sets() -> Vec<Vec<f64>> {
+        let periodic: Vec<f64> = (0..257)
             .map(|i| 1000.0 + f64::from((i * 37) % 101) + if i % 50 == 0 { 900.0 } else { 0.0 })
             .collect();
+        let wandering: Vec<f64> = (0..400)
+            .map(|i| 1000.0 + 20.0 * (f64::from(i) / 30.0).sin() + f64::from((i * 13) % 7))
+            .collect();
+        let step: Vec<f64> = (0..120)
+            .map(|i| if i < 60 { 1000.0 } else { 1100.0 } + f64::from(i % 5))
+            .collect();
+        let ties: Vec<f64> = (0..64).map(|i| f64::from(100 + (i % 3) * 20)).collect();
+        vec![
+            periodic,
+            vec![3.0, 1.0, 2.0],
+            (0..12).map(|i| f64::from((i * 7) % 12)).collect(),
+            wandering,
+            step,
+            ties,
+        ]
+    }
+
+    #[test]
+    fn python_stats_equal_core_stats() {
+        let Some(python) = plain_python() else {
+            return;
+        };
+        let sets = parity_sets();
         let script = format!(
-            "import json; from tensorbench_peers.stats import summarize; print(json.dumps(summarize({}, 0.95)))",
-            serde_json::to_string(&samples).unwrap()
+            "import json; from tensorbench_peers.stats import summarize_checked; \
+             print(json.dumps([summarize_checked(s, 0.95) for s in {}]))",
+            serde_json::to_string(&sets).unwrap()
         );
         let out = Command::new(&python)
             .args(["-c", &script])
@@ -809,22 +846,54 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let theirs: tensorbench_core::schema::Stats = serde_json::from_slice(&out.stdout).unwrap();
-        let ours = tensorbench_core::stats::summarize(&samples, 0.95).unwrap();
-        assert_eq!(theirs.outliers, ours.outliers);
-        assert_eq!(
-            (theirs.median_ns, theirs.ci_low_ns, theirs.ci_high_ns),
-            (ours.median_ns, ours.ci_low_ns, ours.ci_high_ns)
-        );
-        for (a, b) in [
-            (theirs.mean_ns, ours.mean_ns),
-            (theirs.std_ns, ours.std_ns),
-            (theirs.mad_ns, ours.mad_ns),
-            (theirs.p05_ns, ours.p05_ns),
-            (theirs.p95_ns, ours.p95_ns),
-        ] {
-            assert!((a - b).abs() <= 1e-9 * b.abs(), "{a} vs {b}");
+        let all: Vec<(tensorbench_core::schema::Stats, Option<String>)> =
+            serde_json::from_slice(&out.stdout).unwrap();
+        for (samples, (theirs, their_why)) in sets.iter().zip(all) {
+            let (ours, our_why) =
+                tensorbench_core::stats::summarize_checked(samples, 0.95).unwrap();
+            assert_eq!(theirs.outliers, ours.outliers);
+            assert_eq!(theirs.ci_method, ours.ci_method, "n={}", samples.len());
+            assert_eq!(their_why, our_why, "n={}", samples.len());
+            let eff = |s: &tensorbench_core::schema::Stats| s.effective_samples.unwrap_or(0.0);
+            // serde_json's float parsing may be one ulp off, so equal within 1e-12.
+            for (a, b) in [
+                (theirs.median_ns, ours.median_ns),
+                (theirs.ci_low_ns, ours.ci_low_ns),
+                (theirs.ci_high_ns, ours.ci_high_ns),
+                (theirs.confidence, ours.confidence),
+                (eff(&theirs), eff(&ours)),
+                (theirs.mean_ns, ours.mean_ns),
+                (theirs.std_ns, ours.std_ns),
+                (theirs.mad_ns, ours.mad_ns),
+                (theirs.p05_ns, ours.p05_ns),
+                (theirs.p95_ns, ours.p95_ns),
+            ] {
+                assert!(
+                    (a - b).abs() <= 1e-12 * b.abs(),
+                    "n={}: {a} vs {b}",
+                    samples.len()
+                );
+            }
         }
+        // The sets exercise every method and both verdicts of the drift check.
+        let methods: std::collections::BTreeSet<String> = sets
+            .iter()
+            .map(|s| {
+                format!(
+                    "{:?}",
+                    tensorbench_core::stats::summarize(s, 0.95)
+                        .unwrap()
+                        .ci_method
+                )
+            })
+            .collect();
+        assert_eq!(methods.len(), 3, "{methods:?}");
+        assert!(sets.iter().any(|s| {
+            tensorbench_core::stats::summarize_checked(s, 0.95)
+                .unwrap()
+                .1
+                .is_some()
+        }));
     }
 
     #[test]

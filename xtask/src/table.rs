@@ -58,13 +58,7 @@ fn row(m: &Measurement) -> Vec<String> {
         .collect::<Vec<_>>()
         .join(",");
     let (median, ci) = match &m.stats {
-        Some(s) if m.status == Status::Ok => (
-            format_ns(s.median_ns),
-            format!(
-                "±{:.1}%",
-                (s.ci_high_ns - s.ci_low_ns) / 2.0 / s.median_ns * 100.0
-            ),
-        ),
+        Some(s) if m.status == Status::Ok => (format_ns(s.median_ns), ci_cell(s)),
         _ => ("-".into(), "-".into()),
     };
     vec![
@@ -78,6 +72,16 @@ fn row(m: &Measurement) -> Vec<String> {
         validation(m),
         status(m),
     ]
+}
+
+/// `±1.2%`, with the interval's level when it is not 95% (too few samples to reach it).
+fn ci_cell(s: &tensorbench_core::schema::Stats) -> String {
+    let half = (s.ci_high_ns - s.ci_low_ns) / 2.0 / s.median_ns * 100.0;
+    if (s.confidence - 0.95).abs() > 1e-9 {
+        format!("±{half:.1}% ({:.0}% CI)", s.confidence * 100.0)
+    } else {
+        format!("±{half:.1}%")
+    }
 }
 
 fn throughput(m: &Measurement) -> String {
@@ -128,8 +132,10 @@ fn status(m: &Measurement) -> String {
         Status::Failed => "FAILED",
         Status::Skipped => "skipped",
     };
-    match (&m.reason, m.status) {
-        (Some(r), s) if s != Status::Ok => format!("{name}: {r}"),
+    let unstable = m.sampling.as_ref().and_then(|s| s.unstable.as_deref());
+    match (&m.reason, m.status, unstable) {
+        (Some(r), s, _) if s != Status::Ok => format!("{name}: {r}"),
+        (_, _, Some(why)) => format!("{name}, UNSTABLE: {why}"),
         _ => name.to_string(),
     }
 }
@@ -165,6 +171,31 @@ fn summary_line(run: &Run) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unstable_and_small_n_show_in_the_row() {
+        let samples: Vec<f64> = (0..3).map(f64::from).map(|x| 100.0 + x).collect();
+        let mut m = tensorbench_core::sampler::skipped(
+            &tensorbench_core::WorkloadSpec::new("t", "add", "simd", tensorbench_core::DType::F32),
+            Default::default(),
+            "x",
+        );
+        m.status = Status::Ok;
+        m.reason = None;
+        m.stats = tensorbench_core::stats::summarize(&samples, 0.95);
+        m.sampling = Some(tensorbench_core::schema::SamplingInfo {
+            clock_source: tensorbench_core::ClockSource::Host,
+            clock_resolution_ns: 1.0,
+            warmup_ns: 0.0,
+            total_time_ns: 1.0,
+            converged: false,
+            ci_target: 0.01,
+            unstable: Some("drift: +5.0%".into()),
+        });
+        let r = row(&m);
+        assert!(r[4].contains("(75% CI)"), "{}", r[4]);
+        assert_eq!(r[8], "ok, UNSTABLE: drift: +5.0%");
+    }
 
     #[test]
     fn durations_get_units() {

@@ -11,10 +11,16 @@
 //! * `same` — the whole CI lies within `[1 / (1 + t), 1 + t]`;
 //! * `ambiguous` — anything else, and whenever a side has fewer than `min_samples` samples.
 //!
+//! Ids are joined like for like: where a shared id was measured under another configuration
+//! (threads, cache mode, build or sampling profile, target features; see [`crate::like`]) its note
+//! says so and the comparison warns; `cargo xtask compare` refuses such runs unless asked to
+//! proceed ([`crate::check_like_for_like`]). A side whose samples drifted (`unstable`) is noted.
+//!
 //! When both runs merge several processes (`--repetitions`), `slower` and `faster` must also hold
 //! between every pair of processes (see [`crate::repetitions`]); otherwise the verdict is `ambiguous`.
 
 use crate::config::{CompareConfig, TestKind};
+use crate::like::{MeasurementConfig, config_mismatches};
 use crate::repetitions::process_medians;
 use crate::stats::{Bootstrap, benjamini_hochberg, mann_whitney_u, median, welch_t};
 use crate::verdict::{Comparison, IdComparison, Severity, Verdict};
@@ -29,7 +35,10 @@ pub fn compare_runs(old: &Run, new: &Run, cfg: &CompareConfig) -> Comparison {
     let mut items: Vec<IdComparison> = Vec::new();
     let mut tested: Vec<(usize, f64)> = Vec::new();
     for id in joined_ids(old, new) {
-        let (item, p) = compare_one(old.get(&id), new.get(&id), &id, cfg);
+        let (mut item, p) = compare_one(old.get(&id), new.get(&id), &id, cfg);
+        if let (Some(o), Some(n)) = (old.get(&id), new.get(&id)) {
+            note_unlike(&mut item, old, o, new, n);
+        }
         if let Some(p) = p {
             tested.push((items.len(), p));
         }
@@ -89,7 +98,7 @@ fn compare_one(
     if let Some(why) = invalid_reason(old, new) {
         return (blank(new, Verdict::Invalid, threshold, Some(why)), None);
     }
-    let mut item = blank(new, Verdict::Ambiguous, threshold, threads_note(old, new));
+    let mut item = blank(new, Verdict::Ambiguous, threshold, None);
     item.old_median_ns = median_of(old);
     item.new_median_ns = median_of(new);
     item.ratio = match (item.old_median_ns, item.new_median_ns) {
@@ -221,9 +230,29 @@ fn median_of(m: &Measurement) -> Option<f64> {
     median(&m.samples_ns).or_else(|| m.stats.as_ref().map(|s| s.median_ns))
 }
 
-fn threads_note(old: &Measurement, new: &Measurement) -> Option<String> {
-    (old.threads != new.threads)
-        .then(|| format!("threads differ ({} vs {})", old.threads, new.threads))
+/// Notes a configuration that differs and a side that drifted while it was sampled.
+fn note_unlike(
+    item: &mut IdComparison,
+    old_run: &Run,
+    old: &Measurement,
+    new_run: &Run,
+    new: &Measurement,
+) {
+    let (a, b) = (
+        MeasurementConfig::of(old_run, old),
+        MeasurementConfig::of(new_run, new),
+    );
+    let diff = a.differences(&b);
+    if !diff.is_empty() {
+        let why = format!("not like for like (baseline vs new): {}", diff.join(", "));
+        item.note = Some(join_notes(item.note.take(), why));
+    }
+    for (m, name) in [(old, "baseline"), (new, "new run")] {
+        if let Some(why) = m.sampling.as_ref().and_then(|s| s.unstable.as_deref()) {
+            let why = format!("{name} is unstable ({why})");
+            item.note = Some(join_notes(item.note.take(), why));
+        }
+    }
 }
 
 fn join_notes(a: Option<String>, b: String) -> String {
@@ -268,15 +297,20 @@ fn like_for_like_warnings(old: &Run, new: &Run) -> Vec<String> {
         a.logical_cores.to_string(),
         b.logical_cores.to_string(),
     );
-    differ(
-        "build profile",
-        old.build_profile.clone(),
-        new.build_profile.clone(),
+    w.extend(
+        config_mismatches(old, new)
+            .into_iter()
+            .map(|d| format!("not like for like: {d}")),
     );
-    differ("sampling profile", old.profile.clone(), new.profile.clone());
-    let threads = thread_mismatches(old, new);
-    if threads > 0 {
-        w.push(format!("threads differ for {threads} id(s)"));
+    let unstable = new
+        .measurements
+        .iter()
+        .filter(|m| m.sampling.as_ref().is_some_and(|s| s.unstable.is_some()))
+        .count();
+    if unstable > 0 {
+        w.push(format!(
+            "{unstable} measurement(s) of the new run drifted while sampled (unstable)"
+        ));
     }
     for (run, name) in [(old, "baseline"), (new, "new run")] {
         if run.status != RunStatus::Complete {
@@ -287,13 +321,6 @@ fn like_for_like_warnings(old: &Run, new: &Run) -> Vec<String> {
         }
     }
     w
-}
-
-fn thread_mismatches(old: &Run, new: &Run) -> usize {
-    new.measurements
-        .iter()
-        .filter(|n| old.get(&n.id).is_some_and(|o| o.threads != n.threads))
-        .count()
 }
 
 /// FNV-1a: a stable per-id seed, independent of the order ids are compared in.

@@ -45,6 +45,12 @@ pub enum Error {
     },
     #[error("invalid argument {flag}: {reason}")]
     BadArgument { flag: String, reason: String },
+    #[error(
+        "refusing to compare measurements taken under different configurations: {}; compare like \
+         with like, or pass --allow-config-mismatch to compare anyway",
+        .mismatches.join("; ")
+    )]
+    ConfigMismatch { mismatches: Vec<String> },
     #[error("{path}: not a criterion result: {reason}")]
     Criterion { path: PathBuf, reason: String },
 }

@@ -15,9 +15,14 @@
 //!    the fit chose among) gives confidence below `min_confidence`.
 //!
 //! Everything is deterministic: no resampling, no random starts.
+//!
+//! A series is one id **under one configuration** ([`MeasurementConfig`]: threads, cache mode,
+//! build and sampling profile, target features): hot and cold runs, or two thread counts, are two
+//! series, so switching between them is never taken for a step.
 
 use crate::Result;
 use crate::baseline::run_files;
+use crate::like::MeasurementConfig;
 use crate::stats::median;
 use crate::verdict::{ChangePoint, History, TrendPoint};
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -58,7 +63,7 @@ impl Default for StepConfig {
 }
 
 /// Reads every complete run file of `dir` (one machine's results) and returns each id's history with
-/// its steps, ids sorted. A bad run file is an error naming it.
+/// its steps, sorted by id and configuration. A bad run file is an error naming it.
 pub fn history(dir: &Path) -> Result<Vec<History>> {
     history_with(dir, &StepConfig::default())
 }
@@ -75,11 +80,12 @@ pub fn history_with(dir: &Path, cfg: &StepConfig) -> Result<Vec<History>> {
 /// The histories of already loaded runs (sorted here by `started_at`).
 pub fn history_of_runs(mut runs: Vec<Run>, cfg: &StepConfig) -> Vec<History> {
     runs.sort_by(|a, b| a.started_at.cmp(&b.started_at));
-    let mut series: BTreeMap<String, Vec<TrendPoint>> = BTreeMap::new();
+    let mut series: BTreeMap<(String, String), Vec<TrendPoint>> = BTreeMap::new();
     for run in &runs {
         for m in run.measurements.iter().filter(|m| m.status == Status::Ok) {
             let Some(s) = &m.stats else { continue };
-            series.entry(m.id.clone()).or_default().push(TrendPoint {
+            let key = (m.id.clone(), MeasurementConfig::of(run, m).label());
+            series.entry(key).or_default().push(TrendPoint {
                 run_id: run.run_id.clone(),
                 started_at: run.started_at.clone(),
                 commit: run.git.commit.clone(),
@@ -91,7 +97,7 @@ pub fn history_of_runs(mut runs: Vec<Run>, cfg: &StepConfig) -> Vec<History> {
     }
     series
         .into_iter()
-        .map(|(id, points)| {
+        .map(|((id, config), points)| {
             let values: Vec<f64> = points.iter().map(|p| p.median_ns).collect();
             let steps = detect_steps(&values, cfg)
                 .into_iter()
@@ -104,7 +110,12 @@ pub fn history_of_runs(mut runs: Vec<Run>, cfg: &StepConfig) -> Vec<History> {
                     confidence: s.confidence,
                 })
                 .collect();
-            History { id, points, steps }
+            History {
+                id,
+                config,
+                points,
+                steps,
+            }
         })
         .collect()
 }

@@ -3,10 +3,16 @@
 //! it takes together, so samples from one process cannot tell a code change from a process change.
 //! The merged run keeps every sample and records each process's median in
 //! `extra.process_medians`; `compare_runs` then asks a change to hold across processes.
+//!
+//! The merged CI is hierarchical: the standard error of the level is the spread of the process
+//! medians over √K (which holds both the process-to-process and the within-process variance),
+//! never less than the processes' own standard errors would give, with a t quantile of K - 1
+//! degrees of freedom. Ceilings are the median of the processes' (a single lucky process does not
+//! raise every roofline).
 
 use tensorbench_schema::roofline::classify;
-use tensorbench_schema::schema::{Measurement, Peaks, Run, Status, Throughput};
-use tensorbench_schema::stats::summarize;
+use tensorbench_schema::schema::{CiMethod, Measurement, Peaks, Run, Stats, Status, Throughput};
+use tensorbench_schema::stats::{summarize, t_quantile};
 use tensorbench_schema::store;
 
 /// The key under which a merged measurement lists its per-process medians (ns).
@@ -17,7 +23,7 @@ pub const PROCESS_MEDIANS: &str = "process_medians";
 /// `None` for an empty slice.
 pub fn merge_runs(parts: &[Run]) -> Option<Run> {
     let first = parts.first()?;
-    let peaks = best_peaks(parts);
+    let peaks = median_peaks(parts);
     let measurements = first
         .measurements
         .iter()
@@ -55,10 +61,19 @@ fn merge_measurement(same: &[&Measurement], peaks: &Peaks) -> Measurement {
         .flat_map(|x| x.samples_ns.iter().copied())
         .collect();
     m.stats = summarize(&m.samples_ns, confidence);
-    let medians: Vec<f64> = same
+    let per_process: Vec<&Stats> = same.iter().filter_map(|x| x.stats.as_ref()).collect();
+    let medians: Vec<f64> = per_process.iter().map(|s| s.median_ns).collect();
+    if let Some(st) = m.stats.as_mut() {
+        hierarchical_ci(st, &per_process);
+    }
+    if let Some(why) = same
         .iter()
-        .filter_map(|x| x.stats.as_ref().map(|s| s.median_ns))
-        .collect();
+        .find_map(|x| x.sampling.as_ref().and_then(|s| s.unstable.clone()))
+    {
+        if let Some(s) = m.sampling.as_mut() {
+            s.unstable = Some(why);
+        }
+    }
     m.extra.insert(PROCESS_MEDIANS.into(), medians.into());
     if let Some(median) = m.stats.as_ref().map(|s| s.median_ns * 1e-9) {
         m.throughput = Some(Throughput {
@@ -70,14 +85,53 @@ fn merge_measurement(same: &[&Measurement], peaks: &Peaks) -> Measurement {
     m
 }
 
-/// Per device and ceiling, the best value any process measured.
-fn best_peaks(parts: &[Run]) -> Peaks {
-    let mut peaks = Peaks::new();
+/// The merged CI from K processes' statistics (see the module docs); unchanged for K < 2.
+fn hierarchical_ci(st: &mut Stats, parts: &[&Stats]) {
+    let k = parts.len();
+    if k < 2 {
+        return;
+    }
+    let kf = k as f64;
+    let mean = parts.iter().map(|s| s.median_ns).sum::<f64>() / kf;
+    let between = parts
+        .iter()
+        .map(|s| (s.median_ns - mean).powi(2))
+        .sum::<f64>()
+        / (kf - 1.0);
+    // A process's own standard error, from its CI at the normal quantile of its level.
+    let within = parts
+        .iter()
+        .map(|s| {
+            let z = normal_quantile(s.confidence);
+            ((s.ci_high_ns - s.ci_low_ns) / (2.0 * z)).powi(2)
+        })
+        .sum::<f64>()
+        / kf;
+    let se = (between.max(within) / kf).sqrt();
+    let half = t_quantile(st.confidence, k - 1) * se;
+    st.ci_low_ns = st.ci_low_ns.min(st.median_ns - half);
+    st.ci_high_ns = st.ci_high_ns.max(st.median_ns + half);
+    st.ci_method = CiMethod::Hierarchical;
+    st.effective_samples = None;
+}
+
+fn normal_quantile(confidence: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::standard().inverse_cdf(0.5 + confidence.clamp(0.5, 0.999_999) / 2.0)
+}
+
+/// Per device and ceiling, the median of the processes' values.
+fn median_peaks(parts: &[Run]) -> Peaks {
+    let mut all: std::collections::BTreeMap<(String, String), Vec<f64>> = Default::default();
     for (device, values) in parts.iter().flat_map(|r| &r.peaks) {
-        let dev = peaks.entry(device.clone()).or_default();
         for (k, v) in values {
-            let e = dev.entry(k.clone()).or_insert(*v);
-            *e = e.max(*v);
+            all.entry((device.clone(), k.clone())).or_default().push(*v);
+        }
+    }
+    let mut peaks = Peaks::new();
+    for ((device, k), v) in all {
+        if let Some(med) = crate::stats::median(&v) {
+            peaks.entry(device).or_default().insert(k, med);
         }
     }
     peaks

@@ -106,10 +106,14 @@ pub struct ChangePoint {
     pub confidence: f64,
 }
 
-/// The history of one id across run files, with its detected steps.
+/// The history of one id under one configuration across run files, with its detected steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct History {
     pub id: String,
+    /// The configuration label of the series (`MeasurementConfig::label`), e.g.
+    /// `threads=2,hot,bench,quick`; empty in histories saved before series were split.
+    #[serde(default)]
+    pub config: String,
     pub points: Vec<TrendPoint>,
     pub steps: Vec<ChangePoint>,
 }

@@ -60,3 +60,44 @@ fn single_process_runs_carry_a_warning() {
     let cmp = compare_runs(&old, &new, &CompareConfig::default());
     assert!(cmp.warnings.iter().any(|w| w.contains("single process")));
 }
+
+#[test]
+fn the_merged_ci_widens_with_process_variance() {
+    let agree = merged(&[1000.0, 1000.0, 1000.0], 50);
+    let spread = merged(&[960.0, 1000.0, 1040.0], 50);
+    let width = |r: &Run| {
+        let s = r.measurements[0].stats.as_ref().unwrap();
+        assert_eq!(
+            s.ci_method,
+            tensorbench_schema::schema::CiMethod::Hierarchical
+        );
+        s.ci_high_ns - s.ci_low_ns
+    };
+    assert!(
+        width(&spread) > 5.0 * width(&agree),
+        "{} vs {}",
+        width(&spread),
+        width(&agree)
+    );
+    // The level's CI (t with 2 degrees of freedom, se = sd / √3 = 23) spans the processes.
+    let s = spread.measurements[0].stats.as_ref().unwrap();
+    assert!(s.ci_low_ns < 960.0 && s.ci_high_ns > 1040.0, "{s:?}");
+}
+
+#[test]
+fn merged_ceilings_are_the_median_of_the_processes() {
+    let parts: Vec<Run> = [30.0, 10.0, 20.0]
+        .iter()
+        .enumerate()
+        .map(|(i, &gbps)| {
+            let mut r = run(&format!("p{i}"), "2026-01-01T00:00:00Z", vec![]);
+            r.peaks
+                .entry("cpu".into())
+                .or_default()
+                .insert("bandwidth_gbps".into(), gbps);
+            r
+        })
+        .collect();
+    let merged = merge_runs(&parts).unwrap();
+    assert_eq!(merged.peaks["cpu"]["bandwidth_gbps"], 20.0);
+}

@@ -156,14 +156,17 @@ fn unlike_runs_are_warned_about() {
         all.contains("CPU model differs: Test CPU (baseline) vs Other CPU (new)"),
         "{all}"
     );
-    assert!(all.contains("build profile differs"), "{all}");
-    assert!(all.contains("threads differ for 1 id"), "{all}");
+    assert!(all.contains("build profile: bench vs debug"), "{all}");
+    assert!(
+        all.contains("threads: 1 vs 4 (baseline vs new) for 1 id(s)"),
+        "{all}"
+    );
     assert!(
         cmp.items[0]
             .note
             .as_ref()
             .unwrap()
-            .contains("threads differ (1 vs 4)")
+            .contains("threads: 1 vs 4")
     );
     let (old, new) = pair(20, 100.0, 100.0, 0.01, 15);
     // Like for like: nothing to warn about but the runs being single processes.

@@ -271,6 +271,7 @@ fn create_or_resume(
         serde_json::to_value(config).map_err(crate::Error::from)?,
     );
     header.insert("threads".into(), opts.threads().into());
+    header.insert("target_features".into(), compiled_target_features().into());
     header.insert("filter".into(), opts.filter.clone().into());
     header.insert("seed".into(), opts.seed.into());
     header.extend(coordinator.run_config());
@@ -305,6 +306,25 @@ pub(crate) fn new_run(
         peaks: BTreeMap::new(),
         measurements: Vec::new(),
     }
+}
+
+/// The SIMD target features this binary was compiled with (`-C target-feature`/`target-cpu`):
+/// part of a measurement's configuration, since they change what the compiler emits.
+fn compiled_target_features() -> Vec<&'static str> {
+    let all = [
+        ("sse4.2", cfg!(target_feature = "sse4.2")),
+        ("avx", cfg!(target_feature = "avx")),
+        ("avx2", cfg!(target_feature = "avx2")),
+        ("fma", cfg!(target_feature = "fma")),
+        ("avx512f", cfg!(target_feature = "avx512f")),
+        ("neon", cfg!(target_feature = "neon")),
+        ("sve", cfg!(target_feature = "sve")),
+        ("simd128", cfg!(target_feature = "simd128")),
+    ];
+    all.into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(f, _)| f)
+        .collect()
 }
 
 fn build_profile() -> &'static str {
@@ -414,7 +434,13 @@ impl<'a> Driver<'a> {
                 } => {
                     self.announce(index, &entry.spec);
                     let seed = self.seed_of(index);
+                    // A ceiling rests on at least `min_samples` samples, within a bounded probe time.
+                    let floor_cap = self.sampler.config.min_samples_cap_s;
+                    if entry.ceiling.is_some() {
+                        self.sampler.config.min_samples_cap_s = crate::sampler::PROBE_TIME_CAP_S;
+                    }
                     let m = self.measure(device.as_ref(), workload.as_mut(), seed);
+                    self.sampler.config.min_samples_cap_s = floor_cap;
                     drop(workload);
                     if !self.carry_on() {
                         // Cut short mid-sampling: not a result, so not recorded.

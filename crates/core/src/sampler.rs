@@ -8,7 +8,7 @@ use crate::schema::{
     AllocCounts, CacheMode, Energy, Measurement, Peaks, SamplingInfo, Status, Throughput,
     Validation,
 };
-use crate::stats::{relative_ci_half_width, summarize};
+use crate::stats::{MIN_DEPENDENT_N, halves, relative_ci_half_width, summarize_checked};
 use crate::workload::{CacheFlusher, Workload, WorkloadSpec};
 use crate::{Result, alloc, roofline};
 use serde::{Deserialize, Serialize};
@@ -35,7 +35,15 @@ pub struct SamplerConfig {
     /// decisions from identical clock readings (MPI ranks) turn this off: wall time differs per rank.
     #[serde(default = "yes")]
     pub wall_time_cap: bool,
+    /// When `max_time_s` comes before `min_samples`, sampling goes on to `min_samples` unless
+    /// this much time is spent (0: `max_time_s` is the only cap). Probes set it (see
+    /// [`PROBE_TIME_CAP_S`]) so a ceiling rests on at least `min_samples` samples.
+    #[serde(default)]
+    pub min_samples_cap_s: f64,
 }
+
+/// Most seconds a roofline probe samples to reach its `min_samples`.
+pub const PROBE_TIME_CAP_S: f64 = 3.0;
 
 fn yes() -> bool {
     true
@@ -55,6 +63,7 @@ impl SamplerConfig {
             sample_target_s: 2e-4,
             mode: CacheMode::Hot,
             wall_time_cap: true,
+            min_samples_cap_s: 0.0,
         };
         match profile {
             Profile::Quick => base,
@@ -100,6 +109,7 @@ struct Sampled {
     converged: bool,
     alloc: Option<AllocCounts>,
     energy: Energy,
+    cold_warning: Option<String>,
 }
 
 impl Sampler {
@@ -169,7 +179,8 @@ impl Sampler {
         clock: &dyn Clock,
         peaks: &Peaks,
     ) -> Measurement {
-        let stats = summarize(&s.samples_ns, self.config.confidence);
+        let checked = summarize_checked(&s.samples_ns, self.config.confidence);
+        let (stats, unstable) = checked.map_or((None, None), |(st, why)| (Some(st), why));
         if let Some(st) = &stats {
             let secs = st.median_ns * 1e-9;
             add_rates_per_second(&mut m.extra, secs);
@@ -189,9 +200,13 @@ impl Sampler {
             clock_resolution_ns: clock.resolution_ns(),
             warmup_ns: s.warmup_ns,
             total_time_ns: s.total_ns,
-            converged: s.converged,
+            converged: s.converged && unstable.is_none(),
             ci_target: self.config.ci_target,
+            unstable,
         });
+        if let Some(why) = s.cold_warning {
+            m.extra.insert("warning".into(), why.into());
+        }
         m.status = Status::Ok;
         m
     }
@@ -209,6 +224,7 @@ impl Sampler {
             CacheMode::Cold => 1,
             CacheMode::Hot => batch_size(per_iter_ns, clock.resolution_ns(), cfg.sample_target_s),
         };
+        let cold_warning = cold_too_short(cfg.mode, per_iter_ns, clock.resolution_ns());
         let counting = alloc::is_counting();
         let mut samples = Vec::new();
         let mut min_allocs: Option<(u64, u64)> = None;
@@ -232,8 +248,7 @@ impl Sampler {
             }
             // The cap bounds both the timed time and the wall-clock time (which also pays for
             // flushes, bookkeeping and device syncs), so a user's --timeout is never the first limit.
-            let capped = total_ns >= cfg.max_time_s * 1e9
-                || (cfg.wall_time_cap && wall.elapsed_s().is_some_and(|s| s >= cfg.max_time_s))
+            let capped = past_time_cap(&cfg, total_ns, wall.elapsed_s(), samples.len())
                 || samples.len() >= cfg.max_samples;
             if crate::interrupt::requested() || capped {
                 break false;
@@ -261,8 +276,35 @@ impl Sampler {
             converged,
             alloc,
             energy,
+            cold_warning,
         })
     }
+}
+
+/// A cold sample is one flushed iteration, so it cannot be batched up to 1000 clock ticks; below
+/// [`COLD_MIN_TICKS`] ticks its time is mostly the clock's own granularity and overhead.
+fn cold_too_short(mode: CacheMode, per_iter_ns: f64, resolution_ns: f64) -> Option<String> {
+    (mode == CacheMode::Cold && per_iter_ns < COLD_MIN_TICKS * resolution_ns).then(|| {
+        format!(
+            "cold mode: one iteration ({per_iter_ns:.0} ns) is under {COLD_MIN_TICKS:.0}x the \
+             clock's resolution ({resolution_ns:.0} ns), so each sample is mostly clock; \
+             measure it hot, or a larger size cold"
+        )
+    })
+}
+
+/// Fewest clock ticks one cold iteration should last for its samples to mean much.
+pub const COLD_MIN_TICKS: f64 = 100.0;
+
+/// The timed total or the wall-clock time is past `max_time_s` (and past `min_samples_cap_s`
+/// while fewer than `min_samples` samples are in).
+fn past_time_cap(cfg: &SamplerConfig, timed_ns: f64, wall_s: Option<f64>, n: usize) -> bool {
+    let cap = if n < cfg.min_samples {
+        cfg.max_time_s.max(cfg.min_samples_cap_s)
+    } else {
+        cfg.max_time_s
+    };
+    timed_ns >= cap * 1e9 || (cfg.wall_time_cap && wall_s.is_some_and(|s| s >= cap))
 }
 
 /// Checking the CI sorts all samples; past 100 samples, check every n/20-th one so the cost of
@@ -271,8 +313,12 @@ fn due_for_check(n: usize) -> bool {
     n < 100 || n % (n / 20) == 0
 }
 
+/// Converged: the dependence-aware CI is within the target, on enough samples to estimate the
+/// dependence, and the halves agree (a drifting series samples on, up to its cap).
 fn ci_within(samples: &[f64], cfg: &SamplerConfig) -> bool {
-    relative_ci_half_width(samples, cfg.confidence).is_some_and(|h| h <= cfg.ci_target)
+    samples.len() >= MIN_DEPENDENT_N
+        && relative_ci_half_width(samples, cfg.confidence).is_some_and(|h| h <= cfg.ci_target)
+        && !halves(samples, cfg.confidence).is_some_and(|h| h.drifted())
 }
 
 /// Runs doubling batches until the warm-up time is spent; returns the last per-iteration time.

@@ -108,14 +108,37 @@ pub struct OutlierCounts {
     pub high_severe: usize,
 }
 
+/// How a median's confidence interval was formed (see `docs/METHODOLOGY.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CiMethod {
+    /// Order statistics whose ranks are widened by the serial dependence of the samples, estimated
+    /// by non-overlapping batch means of the indicator `sample <= median`.
+    BatchMeans,
+    /// The exact order-statistic interval, which assumes independent samples: too few samples to
+    /// estimate their dependence. Files written before this field was recorded also read as this.
+    #[default]
+    OrderStatistic,
+    /// Too few samples for the confidence asked for: (min, max), with the level it does have.
+    Range,
+    /// Several processes merged: the spread of the per-process medians is included.
+    Hierarchical,
+}
+
 /// Summary statistics of the per-iteration samples, in nanoseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     pub median_ns: f64,
-    /// Distribution-free confidence interval of the median (order statistics).
+    /// Distribution-free confidence interval of the median, robust to serial dependence.
     pub ci_low_ns: f64,
     pub ci_high_ns: f64,
+    /// The level the interval has: the one asked for, or lower when `ci_method` is `range`.
     pub confidence: f64,
+    #[serde(default)]
+    pub ci_method: CiMethod,
+    /// Independent samples worth as much as these (n over the dependence's variance inflation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_samples: Option<f64>,
     pub mean_ns: f64,
     pub std_ns: f64,
     pub mad_ns: f64,
@@ -202,9 +225,13 @@ pub struct SamplingInfo {
     pub clock_resolution_ns: f64,
     pub warmup_ns: f64,
     pub total_time_ns: f64,
-    /// True when the CI target was met; false when the time cap or sample cap stopped it first.
+    /// True when the CI target was met on a stationary series; false when a cap stopped it first.
     pub converged: bool,
     pub ci_target: f64,
+    /// Set when the samples drifted (their level moved during sampling), with the reason. The
+    /// measurement stays `ok`, its CI spans the drift, and comparisons of it say so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unstable: Option<String>,
 }
 
 /// One op at one parameter point on one backend, measured.

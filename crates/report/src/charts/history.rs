@@ -122,7 +122,12 @@ pub fn chart(h: &History) -> Chart {
         );
         svg.circle(*cx, *cy, 3.0, "pt c0", &title);
     }
-    let title = h.id.clone();
+    // Each configuration of an id is its own series, so the title names it.
+    let title = if h.config.is_empty() {
+        h.id.clone()
+    } else {
+        format!("{} [{}]", h.id, h.config)
+    };
     Chart {
         svg: svg.finish(&title),
         title,

@@ -136,30 +136,45 @@ fn row(run: &Run, m: &Measurement) -> (Vec<Cell>, Vec<serde_json::Value>) {
     let stats = m.stats.as_ref();
     let median = stats.map(|s| s.median_ns);
     let converged = m.sampling.as_ref().is_none_or(|s| s.converged);
+    let unstable = m.sampling.as_ref().and_then(|s| s.unstable.as_deref());
+    let flag = match (unstable, converged) {
+        (Some(_), _) => " ⚠ unstable",
+        (None, false) => " ⚠",
+        _ => "",
+    };
     let median_cell = match stats {
-        Some(s) => Cell::text(format!(
-            "{}{}",
-            format::format_ns(s.median_ns),
-            if converged { "" } else { " ⚠" }
-        ))
-        .with_title(format!(
-            "{} — {} samples × {} iterations; min {}, max {}",
-            m.id,
-            m.samples_ns.len(),
-            m.iters_per_sample,
-            format::format_ns(s.min_ns),
-            format::format_ns(s.max_ns)
-        )),
+        Some(s) => {
+            Cell::text(format!("{}{flag}", format::format_ns(s.median_ns))).with_title(format!(
+                "{} — {} samples × {} iterations; min {}, max {}{}",
+                m.id,
+                m.samples_ns.len(),
+                m.iters_per_sample,
+                format::format_ns(s.min_ns),
+                format::format_ns(s.max_ns),
+                unstable.map_or(String::new(), |w| format!("; unstable: {w}"))
+            ))
+        }
         None => Cell::text("–"),
     };
     let ci_rel =
         stats.map(|s| (s.ci_high_ns - s.median_ns).max(s.median_ns - s.ci_low_ns) / s.median_ns);
     let ci_cell = match stats {
         Some(s) => {
-            Cell::text(format!("±{}", format::percent(ci_rel.unwrap_or(0.0)))).with_title(format!(
-                "{} – {}",
+            // Only a 95% interval goes unlabelled (too few samples give a lower level).
+            let level = if (s.confidence - 0.95).abs() > 1e-9 {
+                format!(" ({} CI)", format::percent(s.confidence))
+            } else {
+                String::new()
+            };
+            Cell::text(format!(
+                "±{}{level}",
+                format::percent(ci_rel.unwrap_or(0.0))
+            ))
+            .with_title(format!(
+                "{} – {} ({} confidence)",
                 format::format_ns(s.ci_low_ns),
-                format::format_ns(s.ci_high_ns)
+                format::format_ns(s.ci_high_ns),
+                format::percent(s.confidence)
             ))
         }
         None => Cell::text("–"),

@@ -232,6 +232,19 @@ fn warnings(run: &Run) -> Vec<String> {
             "{unconverged} measurement(s) stopped at the time or sample cap before their confidence interval reached the target (marked ⚠ in the tables)."
         ));
     }
+    let unstable: Vec<&str> = run
+        .measurements
+        .iter()
+        .filter(|m| m.sampling.as_ref().is_some_and(|s| s.unstable.is_some()))
+        .map(|m| m.id.as_str())
+        .collect();
+    if !unstable.is_empty() {
+        w.push(format!(
+            "{} measurement(s) drifted while sampled and are marked unstable (their CI spans the drift): {}.",
+            unstable.len(),
+            unstable.join(", ")
+        ));
+    }
     if run.peaks.is_empty() {
         w.push(
             "No roofline probes ran: % of roofline and the roofline chart are not available."

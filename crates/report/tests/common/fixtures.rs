@@ -166,6 +166,8 @@ pub fn timed(
             ci_low_ns: med * 0.995,
             ci_high_ns: med * 1.006,
             confidence: 0.95,
+            ci_method: Default::default(),
+            effective_samples: None,
             mean_ns: mean,
             std_ns: std,
             mad_ns: med * 0.01,
@@ -194,6 +196,7 @@ pub fn timed(
             total_time_ns: 3e8,
             converged: rng.random_bool(0.9),
             ci_target: 0.01,
+            unstable: None,
         }),
         samples_ns: s,
         energy: None,
@@ -461,6 +464,7 @@ pub fn history(ids: &[&str], runs: usize) -> Vec<History> {
             };
             History {
                 id: id.to_string(),
+                config: String::new(),
                 points,
                 steps,
             }
