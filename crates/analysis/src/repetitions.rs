@@ -4,7 +4,7 @@
 //! The merged run keeps every sample and records each process's median in
 //! `extra.process_medians`; `compare_runs` then asks a change to hold across processes.
 
-use tensorbench_core::roofline::classify;
+use tensorbench_core::roofline::classify_measurement;
 use tensorbench_core::schema::{Measurement, Peaks, Run, Status, Throughput};
 use tensorbench_core::stats::summarize;
 use tensorbench_core::store;
@@ -65,7 +65,7 @@ fn merge_measurement(same: &[&Measurement], peaks: &Peaks) -> Measurement {
             gflops: (m.flops > 0.0).then(|| m.flops / median / 1e9),
             gbps: (m.bytes > 0.0).then(|| m.bytes / median / 1e9),
         });
-        m.roofline = classify(peaks, &m.device, m.dtype, m.flops, m.bytes, median);
+        m.roofline = classify_measurement(peaks, &m, median);
     }
     m
 }

@@ -12,6 +12,7 @@ use crate::stats::{relative_ci_half_width, summarize};
 use crate::workload::{CacheFlusher, Workload, WorkloadSpec};
 use crate::{Result, alloc, roofline};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// How long and how precisely to sample. See `docs/METHODOLOGY.md` for why these defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,7 +165,7 @@ impl Sampler {
                 gflops: (m.flops > 0.0).then(|| m.flops / secs / 1e9),
                 gbps: (m.bytes > 0.0).then(|| m.bytes / secs / 1e9),
             });
-            m.roofline = roofline::classify(peaks, &m.device, m.dtype, m.flops, m.bytes, secs);
+            m.roofline = roofline::classify_measurement(peaks, &m, secs);
         }
         m.stats = stats;
         m.samples_ns = s.samples_ns;
@@ -330,8 +331,17 @@ pub fn blank_measurement(spec: &WorkloadSpec, mode: CacheMode) -> Measurement {
         energy: None,
         status: Status::Skipped,
         reason: None,
-        extra: Default::default(),
+        extra: footprint_extra(spec.footprint_bytes),
     }
+}
+
+/// The footprint, for placing the measurement in a memory level (absent when unknown).
+fn footprint_extra(bytes: u64) -> BTreeMap<String, serde_json::Value> {
+    let mut extra = BTreeMap::new();
+    if bytes > 0 {
+        extra.insert(roofline::FOOTPRINT_KEY.to_string(), bytes.into());
+    }
+    extra
 }
 
 /// A `skipped` measurement with its reason, for what cannot be measured here.

@@ -85,13 +85,31 @@ impl SuiteOptions {
 }
 
 /// What a probe's result contributes to the run's peaks.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub enum Ceiling {
     /// Publishes the measured GB/s under this key; the best one becomes `bandwidth_gbps`.
     Bandwidth(&'static str),
     /// Publishes the measured GFLOP/s under this key; the best one of each type becomes its
-    /// compute ceiling (`compute_gflops` for f32, `compute_gflops_<dtype>` for others).
+    /// compute ceiling (`compute_gflops` for f32, `compute_gflops_<dtype>` for others), also
+    /// under its thread count (`compute_gflops_t1`).
     Compute(&'static str),
+    /// The probe's own rule (per-level bandwidths from a working-set sweep, say): given its
+    /// measurement and the device's peaks so far, the peaks to publish.
+    Derived(std::sync::Arc<DeriveCeiling>),
+}
+
+/// The rule of a [`Ceiling::Derived`] probe.
+pub type DeriveCeiling =
+    dyn Fn(&Measurement, &BTreeMap<String, f64>) -> BTreeMap<String, f64> + Send + Sync;
+
+impl std::fmt::Debug for Ceiling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ceiling::Bandwidth(k) => write!(f, "Bandwidth({k:?})"),
+            Ceiling::Compute(k) => write!(f, "Compute({k:?})"),
+            Ceiling::Derived(_) => f.write_str("Derived"),
+        }
+    }
 }
 
 struct Entry {
@@ -411,8 +429,11 @@ fn run_entries(
         if matches!(m.status, Status::Failed | Status::Invalid) {
             code = exit::SOME_FAILED;
         }
-        if let (Some(ceiling), Some(tp)) = (entry.ceiling, m.throughput.as_ref()) {
-            record_ceiling(writer, &m, ceiling, tp)?;
+        let mut m = m;
+        if let Some(ceiling) = &entry.ceiling {
+            // A probe is a ceiling, not a result placed under one.
+            m.roofline = None;
+            record_ceiling(writer, &m, ceiling)?;
         }
         emit(
             opts,
@@ -426,23 +447,36 @@ fn run_entries(
 fn record_ceiling(
     writer: &mut RunWriter,
     m: &Measurement,
-    ceiling: Ceiling,
-    tp: &crate::schema::Throughput,
+    ceiling: &Ceiling,
 ) -> Result<(), SuiteError> {
-    use crate::roofline::{BANDWIDTH_KEY, compute_key};
-    // A compute ceiling counts for its own type only: an int8 probe's rate is no f32 peak.
-    let (key, best_key, value) = match ceiling {
-        Ceiling::Bandwidth(k) => (k, BANDWIDTH_KEY.to_string(), tp.gbps),
-        Ceiling::Compute(k) => (k, compute_key(m.dtype), tp.gflops),
+    use crate::roofline::{BANDWIDTH_KEY, compute_key, compute_key_at};
+    let (Status::Ok, Some(tp)) = (m.status, m.throughput.as_ref()) else {
+        return Ok(());
     };
-    let Some(value) = value else { return Ok(()) };
-    let best = writer
+    let current = writer
         .run()
         .peaks
         .get(&m.device)
-        .and_then(|p| p.get(&best_key))
-        .map_or(value, |b| b.max(value));
-    let values = BTreeMap::from([(key.to_string(), value), (best_key, best)]);
+        .cloned()
+        .unwrap_or_default();
+    let best = |key: &str, v: f64| current.get(key).map_or(v, |b| b.max(v));
+    // A compute ceiling counts for its own type only: an int8 probe's rate is no f32 peak.
+    let values = match (ceiling, tp.gbps, tp.gflops) {
+        (Ceiling::Bandwidth(k), Some(v), _) => BTreeMap::from([
+            (k.to_string(), v),
+            (BANDWIDTH_KEY.into(), best(BANDWIDTH_KEY, v)),
+        ]),
+        (Ceiling::Compute(k), _, Some(v)) => {
+            let (all, at) = (compute_key(m.dtype), compute_key_at(m.dtype, m.threads));
+            let (b_all, b_at) = (best(&all, v), best(&at, v));
+            BTreeMap::from([(k.to_string(), v), (all, b_all), (at, b_at)])
+        }
+        (Ceiling::Derived(rule), _, _) => rule(m, &current),
+        _ => return Ok(()),
+    };
+    if values.is_empty() {
+        return Ok(());
+    }
     Ok(writer.record_peaks(&m.device, values)?)
 }
 
