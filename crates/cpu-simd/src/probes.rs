@@ -87,25 +87,34 @@ pub struct Limits {
 }
 
 /// Elements per array of a probe touching `arrays` arrays: [`KNEE_FACTOR`] × `knee_bytes` each,
-/// lowered to fit the limits, rounded down to a power of two (so ids stay stable when the knee
-/// wobbles within a sweep step), and at least 1 Mi elements.
+/// rounded down to a power of two (so ids stay stable when the knee wobbles within a sweep step),
+/// lowered to fit the probe time but never so far that all arrays together hold less than twice
+/// the knee (the probe would measure L3, not DRAM), then lowered to fit free memory; at least
+/// 1 Mi elements.
 pub fn array_len(knee_bytes: usize, arrays: usize, limits: &Limits) -> (usize, SizedBy) {
-    let want = (KNEE_FACTOR * knee_bytes) as f64;
-    let memory = limits.free_bytes as f64 / 3.0 / arrays as f64;
-    let time = limits.gbps.map_or(f64::INFINITY, |g| {
-        g * 1e9 * limits.seconds_per_iter / arrays as f64
+    let pow2_below = |bytes: f64| {
+        let n = ((bytes / 4.0).max(1.0) as usize).next_power_of_two();
+        if (n as f64) * 4.0 > bytes { n / 2 } else { n }
+    };
+    let floor = knee_bytes
+        .max(2 * knee_bytes / arrays)
+        .div_ceil(4)
+        .next_power_of_two();
+    let memory = pow2_below(limits.free_bytes as f64 / 3.0 / arrays as f64);
+    let time = limits.gbps.map_or(usize::MAX, |g| {
+        pow2_below(g * 1e9 * limits.seconds_per_iter / arrays as f64)
     });
-    let (bytes, by) = [
-        (want, SizedBy::Knee),
-        (time, SizedBy::Time),
-        (memory, SizedBy::Memory),
-    ]
-    .into_iter()
-    .fold((f64::INFINITY, SizedBy::Knee), |a, b| {
-        if b.0 < a.0 { b } else { a }
-    });
-    let n = ((bytes / 4.0).max(1.0) as usize).next_power_of_two();
-    let n = if (n as f64) * 4.0 > bytes { n / 2 } else { n };
+    let want = pow2_below((KNEE_FACTOR * knee_bytes) as f64);
+    let (n, by) = if time < want {
+        (time.max(floor), SizedBy::Time)
+    } else {
+        (want, SizedBy::Knee)
+    };
+    let (n, by) = if memory < n {
+        (memory, SizedBy::Memory)
+    } else {
+        (n, by)
+    };
     (n.max(1 << 20), by)
 }
 
@@ -1138,6 +1147,14 @@ mod tests {
             ..roomy
         };
         assert_eq!(array_len(128 << 20, 3, &quick), (64 << 20, SizedBy::Time));
+        // A slow machine's time cap never takes the arrays below the knee: 128 MiB each.
+        let slow = Limits {
+            gbps: Some(1.0),
+            ..quick
+        };
+        assert_eq!(array_len(128 << 20, 3, &slow), (32 << 20, SizedBy::Time));
+        // A read-only probe (one array) keeps twice the knee.
+        assert_eq!(array_len(128 << 20, 1, &slow), (64 << 20, SizedBy::Time));
     }
 
     #[test]

@@ -204,7 +204,7 @@ where
     }
 
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        let mut m = self.gpu.info.extra();
+        let mut m = self.gpu.measurement_extra();
         m.insert("accumulate".into(), "f32".into());
         m
     }

@@ -312,7 +312,7 @@ impl Workload for CudaKernelWorkload {
     }
 
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        self.gpu.info.extra()
+        self.gpu.measurement_extra()
     }
 
     fn tensors(&self) -> Vec<NamedTensor> {

@@ -175,7 +175,7 @@ impl Workload for CudaTransfer {
     }
 
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        self.gpu.info.extra()
+        self.gpu.measurement_extra()
     }
 }
 
@@ -255,6 +255,6 @@ impl Workload for LaunchOverhead {
     }
 
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        self.gpu.info.extra()
+        self.gpu.measurement_extra()
     }
 }
