@@ -939,10 +939,7 @@ pub fn stream_len() -> usize {
 /// free memory.
 pub fn knee_sizes(l2_per_core: usize, llc: usize, threads: usize, free: u64) -> Vec<usize> {
     let start = 2 * l2_per_core * threads;
-    let top = (4 * llc)
-        .max(512 << 20)
-        .min(1 << 30)
-        .min((free / 6) as usize);
+    let top = (4 * llc).clamp(512 << 20, 1 << 30).min((free / 6) as usize);
     let mut sizes: Vec<usize> = std::iter::successors(Some(start), |s| Some(s * 2))
         .take_while(|&s| s <= top)
         .collect();

@@ -172,7 +172,6 @@ pub(crate) fn copy<S: Lanes>(s: S, x: &[f32], out: &mut [f32]) {
         }
         i += step;
     }
-    for j in body..n {
-        out[j] = x[j];
-    }
+    // The tail is under four vectors: too short for memcpy's non-temporal path.
+    out[body..].copy_from_slice(&x[body..]);
 }
