@@ -260,3 +260,29 @@ fn min_max(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
             Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ceilings_step_down_by_level_at_the_largest_thread_count() {
+        let mut p = BTreeMap::from([(BANDWIDTH_KEY.to_string(), 30.0)]);
+        assert_eq!(level_ceilings(&p), vec![("memory".to_string(), 30.0)]);
+        for (l, v) in [
+            (Level::L1, 400.0),
+            (Level::L2, 150.0),
+            (Level::L3, 60.0),
+            (Level::Dram, 30.0),
+        ] {
+            p.insert(bandwidth_key(l, 1), v / 2.0);
+            p.insert(bandwidth_key(l, 2), v);
+        }
+        let names: Vec<_> = level_ceilings(&p).into_iter().map(|l| l.0).collect();
+        assert_eq!(
+            names,
+            ["L1 (2 thr)", "L2 (2 thr)", "L3 (2 thr)", "DRAM (2 thr)"]
+        );
+        assert_eq!(level_ceilings(&p)[1].1, 150.0);
+    }
+}
