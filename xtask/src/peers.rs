@@ -492,14 +492,7 @@ fn append_to_run(run_file: &Path, measurements: &[Measurement]) -> Result<()> {
     for m in measurements {
         let mut m = m.clone();
         if let Some(median) = m.stats.as_ref().map(|s| s.median_ns) {
-            m.roofline = roofline::classify(
-                &run.peaks,
-                &m.device,
-                m.dtype,
-                m.flops,
-                m.bytes,
-                median * 1e-9,
-            );
+            m.roofline = roofline::classify_measurement(&run.peaks, &m, median * 1e-9);
         }
         run.measurements.retain(|old| old.id != m.id);
         run.measurements.push(m);

@@ -105,14 +105,8 @@ fn throughput(m: &Measurement) -> String {
 
 fn roofline(m: &Measurement) -> String {
     match (&m.roofline, m.status) {
-        (Some(r), Status::Ok) => format!(
-            "{:.0}% {}",
-            r.pct_of_peak * 100.0,
-            serde_json::to_value(r.bound)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default()
-        ),
+        // "82% of L2", "41% of peak", or "above L2 ceiling": never a figure above 100%.
+        (Some(r), Status::Ok) => tensorbench_core::roofline::label(r),
         _ => "-".into(),
     }
 }

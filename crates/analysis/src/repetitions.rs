@@ -10,7 +10,7 @@
 //! degrees of freedom. Ceilings are the median of the processes' (a single lucky process does not
 //! raise every roofline).
 
-use tensorbench_schema::roofline::classify;
+use tensorbench_schema::roofline::classify_measurement;
 use tensorbench_schema::schema::{CiMethod, Measurement, Peaks, Run, Stats, Status, Throughput};
 use tensorbench_schema::stats::{summarize, t_quantile};
 use tensorbench_schema::store;
@@ -80,7 +80,7 @@ fn merge_measurement(same: &[&Measurement], peaks: &Peaks) -> Measurement {
             gflops: (m.flops > 0.0).then(|| m.flops / median / 1e9),
             gbps: (m.bytes > 0.0).then(|| m.bytes / median / 1e9),
         });
-        m.roofline = classify(peaks, &m.device, m.dtype, m.flops, m.bytes, median);
+        m.roofline = classify_measurement(peaks, &m, median);
     }
     m
 }

@@ -4,7 +4,7 @@
 use crate::stats::median;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tensorbench_schema::roofline::classify;
+use tensorbench_schema::roofline::classify_measurement;
 use tensorbench_schema::schema::{Bound, Measurement, Roofline, Run, Status};
 
 /// One measurement on the roofline.
@@ -39,7 +39,7 @@ pub fn place(run: &Run, m: &Measurement) -> Option<Roofline> {
     }
     m.roofline.clone().or_else(|| {
         let secs = m.stats.as_ref()?.median_ns * 1e-9;
-        classify(&run.peaks, &m.device, m.dtype, m.flops, m.bytes, secs)
+        classify_measurement(&run.peaks, m, secs)
     })
 }
 
@@ -72,7 +72,12 @@ pub fn summarize_ops(run: &Run) -> Vec<OpRoofline> {
     groups
         .into_iter()
         .map(|((op, backend, device), rs)| {
-            let pcts: Vec<f64> = rs.iter().map(|r| r.pct_of_peak).collect();
+            // A rate above its ceiling is a probe's failure, not a result: left out of the %.
+            let pcts: Vec<f64> = rs
+                .iter()
+                .filter(|r| r.above_ceiling.is_none())
+                .map(|r| r.pct_of_peak)
+                .collect();
             OpRoofline {
                 op,
                 backend,

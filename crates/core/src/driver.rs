@@ -601,8 +601,10 @@ impl<'a> Driver<'a> {
         let Some(writer) = self.writer.as_mut() else {
             return Ok(());
         };
-        if let (Some(ceiling), Some(tp)) = (ceiling, m.throughput.as_ref()) {
-            record_ceiling(writer, &m, ceiling, tp)?;
+        if let Some(ceiling) = &ceiling {
+            // A probe is a ceiling, not a result placed under one.
+            m.roofline = None;
+            record_ceiling(writer, &m, ceiling)?;
         }
         writer.record(m)?;
         Ok(())
@@ -678,23 +680,36 @@ fn memory_shortfall(footprint: u64) -> Option<String> {
 fn record_ceiling(
     writer: &mut RunWriter,
     m: &Measurement,
-    ceiling: Ceiling,
-    tp: &crate::schema::Throughput,
+    ceiling: &Ceiling,
 ) -> Result<(), SuiteError> {
-    use crate::roofline::{BANDWIDTH_KEY, compute_key};
-    // A compute ceiling counts for its own type only: an int8 probe's rate is no f32 peak.
-    let (key, best_key, value) = match ceiling {
-        Ceiling::Bandwidth(k) => (k, BANDWIDTH_KEY.to_string(), tp.gbps),
-        Ceiling::Compute(k) => (k, compute_key(m.dtype), tp.gflops),
+    use crate::roofline::{BANDWIDTH_KEY, compute_key, compute_key_at};
+    let (Status::Ok, Some(tp)) = (m.status, m.throughput.as_ref()) else {
+        return Ok(());
     };
-    let Some(value) = value else { return Ok(()) };
-    let best = writer
+    let current = writer
         .run()
         .peaks
         .get(&m.device)
-        .and_then(|p| p.get(&best_key))
-        .map_or(value, |b| b.max(value));
-    let values = BTreeMap::from([(key.to_string(), value), (best_key, best)]);
+        .cloned()
+        .unwrap_or_default();
+    let best = |key: &str, v: f64| current.get(key).map_or(v, |b| b.max(v));
+    // A compute ceiling counts for its own type only: an int8 probe's rate is no f32 peak.
+    let values = match (ceiling, tp.gbps, tp.gflops) {
+        (Ceiling::Bandwidth(k), Some(v), _) => BTreeMap::from([
+            (k.to_string(), v),
+            (BANDWIDTH_KEY.into(), best(BANDWIDTH_KEY, v)),
+        ]),
+        (Ceiling::Compute(k), _, Some(v)) => {
+            let (all, at) = (compute_key(m.dtype), compute_key_at(m.dtype, m.threads));
+            let (b_all, b_at) = (best(&all, v), best(&at, v));
+            BTreeMap::from([(k.to_string(), v), (all, b_all), (at, b_at)])
+        }
+        (Ceiling::Derived(rule), _, _) => rule(m, &current),
+        _ => return Ok(()),
+    };
+    if values.is_empty() {
+        return Ok(());
+    }
     Ok(writer.record_peaks(&m.device, values)?)
 }
 

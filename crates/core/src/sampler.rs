@@ -188,7 +188,7 @@ impl Sampler {
                 gflops: (m.flops > 0.0).then(|| m.flops / secs / 1e9),
                 gbps: (m.bytes > 0.0).then(|| m.bytes / secs / 1e9),
             });
-            m.roofline = roofline::classify(peaks, &m.device, m.dtype, m.flops, m.bytes, secs);
+            m.roofline = roofline::classify_measurement(peaks, &m, secs);
         }
         m.stats = stats;
         m.samples_ns = s.samples_ns;

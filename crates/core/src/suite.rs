@@ -21,13 +21,31 @@ pub use crate::interrupt;
 pub use crate::options::{SuiteOptions, exit, profile_parser};
 
 /// What a probe's result contributes to the run's peaks.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub enum Ceiling {
     /// Publishes the measured GB/s under this key; the best one becomes `bandwidth_gbps`.
     Bandwidth(&'static str),
     /// Publishes the measured GFLOP/s under this key; the best one of each type becomes its
-    /// compute ceiling (`compute_gflops` for f32, `compute_gflops_<dtype>` for others).
+    /// compute ceiling (`compute_gflops` for f32, `compute_gflops_<dtype>` for others), also
+    /// under its thread count (`compute_gflops_t1`).
     Compute(&'static str),
+    /// The probe's own rule (per-level bandwidths from a working-set sweep, say): given its
+    /// measurement and the device's peaks so far, the peaks to publish.
+    Derived(Arc<DeriveCeiling>),
+}
+
+/// The rule of a [`Ceiling::Derived`] probe.
+pub type DeriveCeiling =
+    dyn Fn(&Measurement, &BTreeMap<String, f64>) -> BTreeMap<String, f64> + Send + Sync;
+
+impl std::fmt::Debug for Ceiling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ceiling::Bandwidth(k) => write!(f, "Bandwidth({k:?})"),
+            Ceiling::Compute(k) => write!(f, "Compute({k:?})"),
+            Ceiling::Derived(_) => f.write_str("Derived"),
+        }
+    }
 }
 
 /// Where an entry is measured.

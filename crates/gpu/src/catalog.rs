@@ -219,6 +219,24 @@ fn transfer_sizes(profile: Profile) -> Vec<usize> {
     }
 }
 
+/// Elements per buffer of the device-to-device copy probe: at least 8× the device's L2 (so the
+/// copy measures HBM, not L2; nvbench's rule of thumb), as a power of two, never below the
+/// profile's size. `l2_bytes` 0 (unknown) keeps the profile's size.
+pub fn probe_copy_len(l2_bytes: usize, profile_n: usize) -> usize {
+    (8 * l2_bytes / 4).next_power_of_two().max(profile_n)
+}
+
+/// The copy probe of `e` resized to [`probe_copy_len`] for a device with `l2_bytes` of L2; any
+/// other entry unchanged.
+pub fn sized_for_l2(e: Entry, backend: Backend, l2_bytes: usize) -> Entry {
+    match (e.point, &e.ceiling) {
+        (Point::Copy(n), Some(_)) => {
+            entry(Point::Copy(probe_copy_len(l2_bytes, n)), backend, e.ceiling)
+        }
+        _ => e,
+    }
+}
+
 fn entry(point: Point, backend: Backend, ceiling: Option<Ceiling>) -> Entry {
     Entry {
         point,
@@ -285,6 +303,20 @@ pub fn kernel_spec(kernel: Kernel, shape: Shape, backend: &str, device: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_copy_probe_is_eight_times_the_l2() {
+        // H100: 50 MiB of L2 → 400 MiB → 2^27 f32 (512 MiB) per buffer.
+        assert_eq!(probe_copy_len(50 << 20, 1 << 20), 1 << 27);
+        // Unknown L2, or a small one: the profile's size.
+        assert_eq!(probe_copy_len(0, 1 << 20), 1 << 20);
+        assert_eq!(probe_copy_len(256 << 10, 1 << 20), 1 << 20);
+        let probe = entries(Backend::Cuda, Profile::Quick).remove(0);
+        let sized = sized_for_l2(probe, Backend::Cuda, 50 << 20);
+        assert_eq!(sized.point, Point::Copy(1 << 27));
+        assert!(sized.spec.id.contains("n=134217728"), "{}", sized.spec.id);
+        assert!(sized.ceiling.is_some());
+    }
 
     #[test]
     fn ids_are_stable_and_distinct() {

@@ -95,7 +95,11 @@ pub fn write_csv<W: Write>(runs: &[Run], out: W) -> Result<()> {
                 // Never a speed for a measurement that was not timed.
                 opt(facts::rate(m, RateKind::Gflops).filter(|_| timed && m.flops > 0.0)),
                 opt(facts::rate(m, RateKind::Gbps).filter(|_| timed && m.bytes > 0.0)),
-                opt(roof.as_ref().map(|r| r.pct_of_peak)),
+                // Above its ceiling is a probe's failure, never a figure.
+                opt(roof
+                    .as_ref()
+                    .filter(|r| r.above_ceiling.is_none())
+                    .map(|r| r.pct_of_peak)),
                 roof.map_or(String::new(), |r| match r.bound {
                     Bound::Memory => "memory".into(),
                     Bound::Compute => "compute".into(),

@@ -268,6 +268,6 @@ fn timed_row(run: &Run, m: &Measurement) -> Vec<String> {
         rate(RateKind::Gflops, m.flops),
         rate(RateKind::Gbps, m.bytes),
         tensorbench_analysis::roofline::place(run, m)
-            .map_or("–".into(), |r| format::percent(r.pct_of_peak)),
+            .map_or("–".into(), |r| tensorbench_schema::roofline::label(&r)),
     ]
 }

@@ -198,8 +198,22 @@ pub struct Roofline {
     pub pct_of_peak: f64,
     /// FLOPs per byte moved.
     pub intensity: Option<f64>,
-    /// The ceiling compared against, e.g. `stream_add_gbps` or `fma_gflops`.
+    /// The ceiling compared against, e.g. `bandwidth_l2_gbps_t1` or `compute_gflops_t2`.
     pub ceiling: String,
+    /// The memory level the footprint landed in (`L1`, `L2`, `L3`, `DRAM`) for memory-bound
+    /// placements; absent in files written before levels were measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// Threads the ceiling was measured with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling_threads: Option<usize>,
+    /// The ceiling's value (GB/s or GFLOP/s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling_value: Option<f64>,
+    /// Set when the rate exceeds its ceiling: the probe under-measures that ceiling, and the %
+    /// must not be shown as a result. Says by how much and against what.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above_ceiling: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -294,7 +308,7 @@ impl Measurement {
             energy: None,
             status: Status::Skipped,
             reason: None,
-            extra: Default::default(),
+            extra: footprint_extra(spec.footprint_bytes),
         }
     }
 
@@ -388,4 +402,13 @@ impl Run {
     pub fn get(&self, id: &str) -> Option<&Measurement> {
         self.measurements.iter().find(|m| m.id == id)
     }
+}
+
+/// The footprint, for placing the measurement in a memory level (absent when unknown).
+fn footprint_extra(bytes: u64) -> BTreeMap<String, serde_json::Value> {
+    let mut extra = BTreeMap::new();
+    if bytes > 0 {
+        extra.insert(crate::roofline::FOOTPRINT_KEY.to_string(), bytes.into());
+    }
+    extra
 }

@@ -10,6 +10,7 @@
 //! Everything outside `par` and `peers` is free of threads and OS services, so a wasm32 build
 //! can use it unchanged.
 
+pub mod bf16_peak;
 pub mod conv;
 pub mod half_prec;
 pub mod int8;
@@ -23,6 +24,7 @@ pub mod quant;
 pub mod scalar;
 pub mod simd;
 pub mod sparse;
+pub mod stream_nt;
 
 /// A reduction over a slice, a row or a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

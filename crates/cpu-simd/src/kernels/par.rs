@@ -55,9 +55,14 @@ pub fn div(a: &[f32], b: &[f32], out: &mut [f32]) {
 pub fn scale_add(a: &[f32], b: &[f32], s: f32, out: &mut [f32]) {
     zip(a, b, out, |k, a, b, o| k.scale_add(a, b, s, o))
 }
-/// `out = x` (the STREAM copy), in parallel chunks.
+/// `out = x` (the STREAM copy) with ordinary stores, in parallel chunks.
 pub fn copy(x: &[f32], out: &mut [f32]) {
-    map(x, out, |_, x, o| o.copy_from_slice(x))
+    map(x, out, Kernels::copy)
+}
+/// `out = x` with non-temporal stores where the CPU has them (`memcpy` elsewhere): the STREAM
+/// copy's separate, labelled non-temporal variant, never a ceiling.
+pub fn copy_nontemporal(x: &[f32], out: &mut [f32]) {
+    map(x, out, |_, x, o| super::stream_nt::copy(x, o))
 }
 pub fn add_scalar(x: &[f32], c: f32, out: &mut [f32]) {
     map(x, out, |k, x, o| k.add_scalar(x, c, o))

@@ -180,6 +180,14 @@ impl CudaGpu {
         Ok(Box::new(NvmlMeter::new(energy.clone(), &self.info.name)))
     }
 
+    /// What every CUDA measurement records: the device's facts, and its SM and memory clocks and
+    /// throttle reasons read through NVML when the measurement's sampling is about to start.
+    pub fn measurement_extra(&self) -> BTreeMap<String, serde_json::Value> {
+        let mut m = self.info.extra();
+        m.extend(super::energy::clock_extra(&self.energy));
+        m
+    }
+
     /// Free device memory now, in bytes.
     pub fn free_memory(&self) -> Option<usize> {
         self.ctx.mem_get_info().ok().map(|(free, _)| free)
@@ -235,6 +243,6 @@ impl Device for CudaDevice {
     }
 
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {
-        self.0.info.extra()
+        self.0.measurement_extra()
     }
 }

@@ -3,6 +3,10 @@
 //! loses the energy figures, with the reason recorded.
 
 use nvml_wrapper::Nvml;
+use nvml_wrapper::bitmasks::device::ThrottleReasons;
+use nvml_wrapper::enum_wrappers::device::Clock;
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use tensorbench_core::energy::EnergyMeter;
@@ -81,5 +85,74 @@ impl EnergyMeter for NvmlMeter {
 
     fn min_window_s(&self) -> f64 {
         NVML_MIN_WINDOW_S
+    }
+}
+
+/// The clocks and throttle reasons NVML reports now, as measurement `extra` fields: `sm_clock_mhz`,
+/// `memory_clock_mhz`, `throttle_reasons` (names) and `throttled` (true when a reason that lowers
+/// clocks under load is active: power cap, thermal or hardware slowdown — nvbench's rule; idle,
+/// application clocks and sync boost do not count). Why not, when NVML cannot say.
+pub fn clock_extra(
+    energy: &std::result::Result<Arc<NvmlEnergy>, String>,
+) -> BTreeMap<String, Value> {
+    let read = || -> std::result::Result<BTreeMap<String, Value>, String> {
+        let e = energy.as_ref().map_err(Clone::clone)?;
+        let get = || {
+            let d = e.nvml.device_by_pci_bus_id(e.pci_bus_id.as_str())?;
+            Ok::<_, nvml_wrapper::error::NvmlError>((
+                d.clock_info(Clock::SM)?,
+                d.clock_info(Clock::Memory)?,
+                d.current_throttle_reasons()?,
+            ))
+        };
+        let (sm, mem, reasons) = catch_unwind(AssertUnwindSafe(get))
+            .map_err(|_| "NVML panicked reading clocks".to_string())?
+            .map_err(|err| format!("NVML clocks of {}: {err}", e.pci_bus_id))?;
+        let names: Vec<Value> = reasons
+            .iter_names()
+            .map(|(n, _)| n.to_lowercase().into())
+            .collect();
+        Ok(BTreeMap::from([
+            ("sm_clock_mhz".to_string(), sm.into()),
+            ("memory_clock_mhz".into(), mem.into()),
+            ("throttle_reasons".into(), names.into()),
+            ("throttled".into(), is_throttled(reasons).into()),
+        ]))
+    };
+    read().unwrap_or_else(|why| BTreeMap::from([("clocks_unavailable".to_string(), why.into())]))
+}
+
+/// Whether `r` holds a reason that lowers the clocks under load.
+pub fn is_throttled(r: ThrottleReasons) -> bool {
+    r.intersects(
+        ThrottleReasons::SW_POWER_CAP
+            | ThrottleReasons::HW_SLOWDOWN
+            | ThrottleReasons::SW_THERMAL_SLOWDOWN
+            | ThrottleReasons::HW_THERMAL_SLOWDOWN
+            | ThrottleReasons::HW_POWER_BRAKE_SLOWDOWN,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_and_boost_are_not_throttling_power_and_heat_are() {
+        assert!(!is_throttled(
+            ThrottleReasons::GPU_IDLE | ThrottleReasons::SYNC_BOOST
+        ));
+        assert!(!is_throttled(ThrottleReasons::APPLICATIONS_CLOCKS_SETTING));
+        assert!(is_throttled(ThrottleReasons::SW_POWER_CAP));
+        assert!(is_throttled(
+            ThrottleReasons::HW_THERMAL_SLOWDOWN | ThrottleReasons::GPU_IDLE
+        ));
+    }
+
+    #[test]
+    fn without_nvml_the_reason_is_recorded() {
+        let e = clock_extra(&Err("no NVML here".into()));
+        assert_eq!(e["clocks_unavailable"], "no NVML here");
+        assert!(!e.contains_key("throttled"));
     }
 }

@@ -2,8 +2,9 @@
 //! timing, the device's measured ceilings. No driver, no device or no library is a `skipped`
 //! line with the reason.
 //!
-//! Clocks and throttling: cudarc has no NVML bindings, so the SM clock *during* a sample and
-//! throttle reasons are not read; the run records the maximum clocks the driver reports.
+//! Clocks and throttling: every measurement records the SM and memory clocks and the throttle
+//! reasons NVML reports as its sampling starts (`throttled: true` when power or heat lowers the
+//! clocks), beside the maximum clocks the driver reports. The copy probe is sized to 8× the L2.
 
 pub mod blas;
 pub mod clock;
@@ -34,11 +35,12 @@ pub fn register(suite: &mut Suite, profile: Profile) {
     let free = gpu.free_memory();
     let on_gpu: Arc<dyn Device> = Arc::new(CudaDevice(gpu.clone()));
     for e in catalog::entries(Backend::Cuda, profile) {
+        let e = catalog::sized_for_l2(e, Backend::Cuda, gpu.info.l2_bytes);
         if let Some(reason) = unavailable(&gpu, &e, free) {
             suite.add_skipped(e.spec, reason);
             continue;
         }
-        let ceiling = e.ceiling;
+        let ceiling = e.ceiling.clone();
         let Some(w) = workload(e, gpu.clone()) else {
             continue;
         };

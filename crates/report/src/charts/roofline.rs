@@ -1,22 +1,55 @@
 //! The roofline of one device in one run: log–log, arithmetic intensity against achieved FLOP/s,
-//! under the bandwidth and compute ceilings measured by the run's own probes.
+//! under the bandwidth and compute ceilings measured by the run's own probes: one bandwidth slope
+//! per memory level (L1, L2, L3, DRAM at the run's thread count, stepping down), and the f32
+//! compute roof. Each point's hover says which level's ceiling it is judged against.
 
 use super::{HEIGHT, WIDTH, group_by, tick_si};
 use crate::facts::{self, Entry, RateKind};
 use crate::format;
 use crate::model::{Chart, LegendItem, PALETTE, series_class};
 use crate::svg::{Anchor, Axis, Frame, Margins, Svg};
-use tensorbench_schema::roofline::{BANDWIDTH_KEY, COMPUTE_KEY};
+use std::collections::BTreeMap;
+use tensorbench_schema::roofline::{BANDWIDTH_KEY, COMPUTE_KEY, Level, bandwidth_key};
 use tensorbench_schema::schema::Run;
+
+/// The bandwidth ceilings to draw, fastest first: every measured level at the largest thread
+/// count the probes used, else the single legacy DRAM ceiling.
+fn level_ceilings(peaks: &BTreeMap<String, f64>) -> Vec<(String, f64)> {
+    let threads = peaks
+        .keys()
+        .filter(|k| k.starts_with("bandwidth_"))
+        .filter_map(|k| k.rsplit_once("_t")?.1.parse::<usize>().ok())
+        .max();
+    let levels: Vec<(String, f64)> = threads
+        .map(|t| {
+            Level::ALL
+                .iter()
+                .filter_map(|&l| {
+                    let v = peaks.get(&bandwidth_key(l, t)).copied()?;
+                    (v > 0.0).then(|| (format!("{} ({t} thr)", l.name()), v))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !levels.is_empty() {
+        return levels;
+    }
+    peaks
+        .get(BANDWIDTH_KEY)
+        .copied()
+        .filter(|v| *v > 0.0)
+        .map(|v| vec![("memory".to_string(), v)])
+        .unwrap_or_default()
+}
 
 /// One roofline chart per device of `run` that has measured ceilings.
 pub fn charts(run: &Run, title_suffix: &str) -> Vec<Chart> {
     run.peaks
         .iter()
         .filter_map(|(device, peaks)| {
-            let bw = peaks.get(BANDWIDTH_KEY).copied().filter(|v| *v > 0.0);
+            let levels = level_ceilings(peaks);
             let pf = peaks.get(COMPUTE_KEY).copied().filter(|v| *v > 0.0);
-            if bw.is_none() && pf.is_none() {
+            if levels.is_empty() && pf.is_none() {
                 return None;
             }
             let entries: Vec<Entry<'_>> = run
@@ -25,7 +58,7 @@ pub fn charts(run: &Run, title_suffix: &str) -> Vec<Chart> {
                 .filter(|m| m.device == *device && facts::is_timed(m))
                 .map(|m| Entry { run, m })
                 .collect();
-            Some(chart(device, bw, pf, &entries, title_suffix))
+            Some(chart(device, &levels, pf, &entries, title_suffix))
         })
         .collect()
 }
@@ -39,7 +72,7 @@ struct Point<'a> {
 
 fn chart(
     device: &str,
-    bw: Option<f64>,
+    levels: &[(String, f64)],
     pf: Option<f64>,
     entries: &[Entry<'_>],
     suffix: &str,
@@ -60,6 +93,12 @@ fn chart(
         })
         .collect();
 
+    // The slowest level meets the compute roof furthest right; the fastest decides the top.
+    let bw = levels.last().map(|l| l.1);
+    let top = levels
+        .iter()
+        .map(|l| l.1)
+        .fold(None, |a: Option<f64>, v| Some(a.map_or(v, |a| a.max(v))));
     let ridge = match (bw, pf) {
         (Some(b), Some(p)) => Some(p / b),
         _ => None,
@@ -70,7 +109,7 @@ fn chart(
         .chain(ridge)
         .chain(ridge.map(|r| r * 4.0));
     let (x_min, x_max) = min_max(xs).unwrap_or((0.01, 100.0));
-    let ceiling_at = |x: f64| match (bw, pf) {
+    let ceiling_at = |x: f64| match (top, pf) {
         (Some(b), Some(p)) => (b * x).min(p),
         (Some(b), None) => b * x,
         (None, Some(p)) => p,
@@ -94,7 +133,7 @@ fn chart(
     );
     let mut svg = Svg::new(WIDTH, HEIGHT);
     frame.draw(&mut svg);
-    draw_ceilings(&mut svg, &frame, bw, pf);
+    draw_ceilings(&mut svg, &frame, levels, pf);
 
     // Colour by op when the palette has room for every op, else by backend (the op is in each
     // point's hover title).
@@ -118,10 +157,10 @@ fn chart(
                 p.e.m.id,
                 format::gflops(p.gflops),
                 format::significant(p.intensity, 3),
-                tensorbench_analysis::roofline::place(p.e.run, p.e.m).map_or(
-                    "no roofline".into(),
-                    |r| format!("{} of roofline", format::percent(r.pct_of_peak))
-                )
+                tensorbench_analysis::roofline::place(p.e.run, p.e.m)
+                    .map_or("no roofline".into(), |r| {
+                        tensorbench_schema::roofline::label(&r)
+                    })
             );
             svg.circle(
                 frame.x.map(p.intensity),
@@ -166,38 +205,41 @@ fn chart(
     }
 }
 
-/// The bandwidth slope up to the ridge point, then the flat compute ceiling, each labelled with its
-/// measured value.
-fn draw_ceilings(svg: &mut Svg, f: &Frame, bw: Option<f64>, pf: Option<f64>) {
+/// One bandwidth slope per level up to where it meets the compute roof (its ridge point), then
+/// the flat compute ceiling from the fastest level's ridge; each labelled with its measured value.
+fn draw_ceilings(svg: &mut Svg, f: &Frame, levels: &[(String, f64)], pf: Option<f64>) {
     let (x_lo, x_hi) = (f.x.lo, f.x.hi);
-    let ridge = match (bw, pf) {
-        (Some(b), Some(p)) => p / b,
-        (Some(_), None) => x_hi,
-        _ => x_lo,
-    };
-    if let Some(b) = bw {
+    for (i, (name, b)) in levels.iter().enumerate() {
+        let ridge = pf.map_or(x_hi, |p| p / b);
         // Start where the slope enters the plot (above the bottom edge).
         let x0 = x_lo.max(f.y.lo / b);
         let x1 = ridge.min(x_hi);
-        if x1 > x0 {
-            let (px0, py0) = (f.x.map(x0), f.y.map(b * x0));
-            let (px1, py1) = (f.x.map(x1), f.y.map(b * x1));
-            svg.line(px0, py0, px1, py1, "ceiling");
-            let angle = (py1 - py0).atan2(px1 - px0).to_degrees();
-            // Along the slope, short of the ridge: most points crowd the low intensities.
-            let (lx, ly) = (px0 + (px1 - px0) * 0.45, py0 + (py1 - py0) * 0.45);
-            svg.text_rotated(
-                lx,
-                ly - 6.0,
-                angle,
-                Anchor::Start,
-                "ceiling-label",
-                &format!("memory {}", format::gbps(b)),
-            );
+        if x1 <= x0 {
+            continue;
         }
+        let (px0, py0) = (f.x.map(x0), f.y.map(b * x0));
+        let (px1, py1) = (f.x.map(x1), f.y.map(b * x1));
+        svg.line(px0, py0, px1, py1, "ceiling");
+        let angle = (py1 - py0).atan2(px1 - px0).to_degrees();
+        // Staggered along the slopes so the labels of neighbouring levels do not overlap.
+        let at = 0.25 + 0.15 * (i % 4) as f64;
+        let (lx, ly) = (px0 + (px1 - px0) * at, py0 + (py1 - py0) * at);
+        svg.text_rotated(
+            lx,
+            ly - 6.0,
+            angle,
+            Anchor::Start,
+            "ceiling-label",
+            &format!("{name} {}", format::gbps(*b)),
+        );
     }
     if let Some(p) = pf {
-        let x0 = ridge.max(x_lo);
+        let fastest = levels.iter().map(|l| l.1).fold(0.0, f64::max);
+        let x0 = if fastest > 0.0 {
+            (p / fastest).max(x_lo)
+        } else {
+            x_lo
+        };
         let py = f.y.map(p);
         svg.line(f.x.map(x0), py, f.x.map(x_hi), py, "ceiling");
         svg.text(
@@ -217,4 +259,30 @@ fn min_max(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
             None => Some((v, v)),
             Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ceilings_step_down_by_level_at_the_largest_thread_count() {
+        let mut p = BTreeMap::from([(BANDWIDTH_KEY.to_string(), 30.0)]);
+        assert_eq!(level_ceilings(&p), vec![("memory".to_string(), 30.0)]);
+        for (l, v) in [
+            (Level::L1, 400.0),
+            (Level::L2, 150.0),
+            (Level::L3, 60.0),
+            (Level::Dram, 30.0),
+        ] {
+            p.insert(bandwidth_key(l, 1), v / 2.0);
+            p.insert(bandwidth_key(l, 2), v);
+        }
+        let names: Vec<_> = level_ceilings(&p).into_iter().map(|l| l.0).collect();
+        assert_eq!(
+            names,
+            ["L1 (2 thr)", "L2 (2 thr)", "L3 (2 thr)", "DRAM (2 thr)"]
+        );
+        assert_eq!(level_ceilings(&p)[1].1, 150.0);
+    }
 }

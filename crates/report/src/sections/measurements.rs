@@ -197,12 +197,13 @@ fn row(run: &Run, m: &Measurement) -> (Vec<Cell>, Vec<serde_json::Value>) {
         Cell::text(gbps.map_or("–".into(), |v| format::significant(v, 3))),
         Cell::text(
             roof.as_ref()
-                .map_or("–".into(), |r| format::percent(r.pct_of_peak)),
+                .map_or("–".into(), tensorbench_schema::roofline::label),
         )
-        .with_title(
-            roof.as_ref()
-                .map_or(String::new(), |r| format!("against {}", r.ceiling)),
-        ),
+        .with_title(roof.as_ref().map_or(String::new(), |r| {
+            r.above_ceiling
+                .clone()
+                .unwrap_or_else(|| format!("against {}", r.ceiling))
+        })),
         Cell::text(roof.as_ref().map_or("–", |r| match r.bound {
             Bound::Memory => "memory",
             Bound::Compute => "compute",

@@ -150,3 +150,28 @@ pub(crate) fn zip<S: Lanes, O: BinaryOp>(s: S, op: O, a: &[f32], b: &[f32], out:
         out[j] = op.apply(One, a[j], b[j]);
     }
 }
+
+/// `out[i] = x[i]` with ordinary vector loads and stores (STREAM's copy). Four vectors per step:
+/// a one-vector store-of-load loop is what LLVM turns into `memcpy`, whose large-size path uses
+/// non-temporal stores and so measures something else.
+#[inline(always)]
+pub(crate) fn copy<S: Lanes>(s: S, x: &[f32], out: &mut [f32]) {
+    assert_eq!(x.len(), out.len(), "input and output lengths differ");
+    let n = out.len();
+    let step = 4 * S::WIDTH;
+    let body = n - n % step;
+    let (px, po) = (x.as_ptr(), out.as_mut_ptr());
+    let mut i = 0;
+    while i < body {
+        // SAFETY: i + 4·WIDTH <= body <= n for both slices.
+        unsafe {
+            let v = [0, 1, 2, 3].map(|k| s.load(px.add(i + k * S::WIDTH)));
+            for (k, v) in v.into_iter().enumerate() {
+                s.store(po.add(i + k * S::WIDTH), v);
+            }
+        }
+        i += step;
+    }
+    // The tail is under four vectors: too short for memcpy's non-temporal path.
+    out[body..].copy_from_slice(&x[body..]);
+}

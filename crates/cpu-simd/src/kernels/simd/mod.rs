@@ -230,6 +230,10 @@ impl Kernels {
     pub fn zeros(&self, out: &mut [f32]) {
         self.fill(out, 0.0)
     }
+    /// `out = x` with ordinary stores (never `memcpy`'s non-temporal path).
+    pub fn copy(&self, x: &[f32], out: &mut [f32]) {
+        self.run(CopyTask { x, out })
+    }
     /// `out = value`.
     pub fn fill(&self, out: &mut [f32], value: f32) {
         self.run(FillTask { value, out })
@@ -405,6 +409,18 @@ impl<O: UnaryOp> Task for InPlace<'_, O> {
     #[inline(always)]
     fn run<S: Lanes>(self, s: S) {
         elementwise::map_in_place(s, self.op, self.x)
+    }
+}
+
+struct CopyTask<'a> {
+    x: &'a [f32],
+    out: &'a mut [f32],
+}
+impl Task for CopyTask<'_> {
+    type Out = ();
+    #[inline(always)]
+    fn run<S: Lanes>(self, s: S) {
+        elementwise::copy(s, self.x, self.out)
     }
 }
 
