@@ -90,9 +90,13 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
 }
 
 fn spawn(inv: &Invocation, args: &[String]) -> Result<Child> {
+    use std::os::unix::process::CommandExt as _;
+    // Its own process group, so a timeout or a second Ctrl-C stops everything it started too
+    // (mpirun's ranks, Node, Chromium), not just the suite binary.
     let child = Command::new(&inv.program)
         .args(args)
         .envs(inv.env.iter().cloned())
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -138,6 +142,7 @@ fn watch(
             Ok(Incoming::Event(e)) => on_event(e, &mut current, outcome, progress),
             Ok(Incoming::Eof) | Err(RecvTimeoutError::Disconnected) => {
                 let status = child.wait().context("waiting for the suite")?;
+                CHILD_PID.store(0, Ordering::SeqCst);
                 return Ok(Watch::Exited(status.code()));
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -194,21 +199,36 @@ fn record_timeout(outcome: &Outcome, spec: &WorkloadSpec, cap: Duration) -> Resu
     Ok(())
 }
 
+/// Sends `signal` to the child's whole process group.
+fn signal_group(pid: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .args([signal, "--", &format!("-{pid}")])
+        .stderr(Stdio::null())
+        .status();
+}
+
 fn kill(child: &mut Child) {
+    signal_group(child.id(), "-KILL");
     let _ = child.kill();
     let _ = child.wait();
+    CHILD_PID.store(0, Ordering::SeqCst);
 }
 
 fn install_signal_forwarding() {
     let _ = ctrlc::set_handler(|| {
-        INTERRUPTED.store(true, Ordering::SeqCst);
+        let again = INTERRUPTED.swap(true, Ordering::SeqCst);
         let pid = CHILD_PID.load(Ordering::SeqCst);
+        if again {
+            // A second interrupt stops everything at once; the stream keeps what finished.
+            if pid != 0 {
+                signal_group(pid, "-KILL");
+            }
+            std::process::exit(130);
+        }
         if pid != 0 {
-            // The child may share our terminal's process group and already have the signal;
-            // a second one would make it exit without finishing, so only forward SIGTERM once.
-            let _ = Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status();
+            // The child runs in its own process group, so it has not seen the terminal's
+            // signal: forward it once, and the suite finishes its run file.
+            signal_group(pid, "-TERM");
         }
     });
 }

@@ -211,3 +211,25 @@ fn tensors_are_exposed_for_peer_cross_checks() {
         [vec![3, 5], vec![5, 4], vec![3, 4]]
     );
 }
+
+#[test]
+fn the_cpu_suite_lists_specs_and_refuses_unknown_flags() {
+    let bin = env!("CARGO_BIN_EXE_tensorbench-cpu");
+    let out = std::process::Command::new(bin)
+        .args(["--list-json", "--filter", "/add/"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let specs: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!specs.is_empty() && specs.iter().all(|s| s["op"] == "add"));
+    let out = std::process::Command::new(bin)
+        .arg("--no-such-flag")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"));
+}

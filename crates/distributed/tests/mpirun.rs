@@ -242,3 +242,72 @@ fn bad_flags_exit_2_with_the_flag_named() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--filter"));
 }
+
+/// Writes `run`'s header and its first `keep` measurements as an interrupted stream (what a
+/// killed run leaves) and returns its path.
+fn cut_stream(run: &Run, keep: usize, dir: &Path) -> PathBuf {
+    let header = Run {
+        measurements: Vec::new(),
+        ..run.clone()
+    };
+    let mut w = tensorbench_core::store::RunWriter::create(dir, header).unwrap();
+    for m in &run.measurements[..keep] {
+        w.record(m.clone()).unwrap();
+    }
+    w.stream_path().to_path_buf()
+}
+
+#[test]
+fn the_one_driver_lists_refuses_and_resumes_under_mpirun() {
+    if !mpirun_available() {
+        return;
+    }
+    let o = mpirun(2, &["--list-json", "--filter", "all_reduce/mpi"], &[]);
+    assert!(o.status.success());
+    let specs: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).expect("one JSON array");
+    assert!(!specs.is_empty() && specs.iter().all(|s| s["id"].as_str().is_some()));
+    for bad in [
+        &["--no-such-flag"][..],
+        &["--threads", "2"],
+        &["--dump-tensors", "x"],
+    ] {
+        let o = mpirun(2, bad, &[]);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(bad[0]),
+            "{bad:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let full = run_suite(2, dir.path(), "all_reduce/mpi/.*bytes=(64|256),");
+    assert_eq!(full.measurements.len(), 2);
+    let cut = tempfile::tempdir().unwrap();
+    let stream = cut_stream(&full, 1, cut.path());
+    let o = mpirun(
+        2,
+        &[
+            "--resume",
+            stream.to_str().unwrap(),
+            "--filter",
+            "all_reduce/mpi/.*bytes=(64|256),",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let resumed = load_run(&stream.with_extension("json")).unwrap();
+    let ids = |r: &Run| {
+        r.measurements
+            .iter()
+            .map(|m| m.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(&resumed),
+        ids(&full),
+        "the resumed run finishes what the cut one lacked"
+    );
+    assert_eq!(
+        resumed.measurements[0].samples_ns,
+        full.measurements[0].samples_ns
+    );
+}

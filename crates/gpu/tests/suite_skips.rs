@@ -70,3 +70,26 @@ fn walk_json(dir: &std::path::Path) -> Option<std::path::PathBuf> {
     }
     None
 }
+
+#[test]
+fn the_one_driver_lists_specs_and_refuses_unknown_flags() {
+    let bin = env!("CARGO_BIN_EXE_tensorbench-gpu");
+    let out = std::process::Command::new(bin)
+        .args(["--list-json"])
+        .env("TENSORBENCH_GPU_BACKEND", "wgpu")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let specs: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!specs.is_empty() && specs.iter().all(|s| s["id"].is_string()));
+    let out = std::process::Command::new(bin)
+        .arg("--no-such-flag")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"));
+}

@@ -276,3 +276,113 @@ fn wasmtime_is_a_clean_skip_without_its_feature() {
     let missing = runtimes::detect(Runtime::Wasmtime).unwrap_err();
     assert!(missing.install.contains("--features wasmtime"), "{missing}");
 }
+
+#[test]
+fn the_one_driver_lists_and_refuses_flags_that_cannot_apply() {
+    let out = driver()
+        .args(["--list-json", "--runtime", "node", "--filter", "/add/"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let specs: Vec<Value> = serde_json::from_slice(&out.stdout).expect("one JSON array, no run");
+    assert!(specs.iter().any(|s| s["backend"] == "wasm-simd128"));
+    for bad in [&["--no-such-flag"][..], &["--cold"], &["--threads", "2"]] {
+        let out = driver().args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(bad[0]),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_cut_wasm_stream_resumes_where_it_stopped() {
+    if build::check_toolchain()
+        .map_err(|m| skip_or_fail(&m))
+        .is_err()
+        || runtime(Runtime::Node).is_none()
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--runtime",
+        "node",
+        "--seed",
+        "3",
+        "--filter",
+        "/dot/.*n=65536",
+    ];
+    let out = driver()
+        .args(args)
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run_path = std::fs::read_dir(
+        dir.path()
+            .read_dir()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap()
+    .map(|e| e.unwrap().path())
+    .find(|p| p.extension().is_some_and(|e| e == "json"))
+    .unwrap();
+    let full = store::load_run(&run_path).unwrap();
+    assert_eq!(full.measurements.len(), 4);
+    // What a killed run leaves: the header and the natives, no wasm measurement yet.
+    let cut = tempfile::tempdir().unwrap();
+    let header = tensorbench_core::Run {
+        measurements: Vec::new(),
+        ..full.clone()
+    };
+    let mut w = store::RunWriter::create(cut.path(), header).unwrap();
+    for m in &full.measurements[..2] {
+        w.record(m.clone()).unwrap();
+    }
+    let stream = w.stream_path().to_path_buf();
+    drop(w);
+    let out = driver()
+        .args(args)
+        .arg("--resume")
+        .arg(&stream)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let resumed = store::load_run(&stream.with_extension("json")).unwrap();
+    let backends: Vec<&str> = resumed
+        .measurements
+        .iter()
+        .map(|m| m.backend.as_str())
+        .collect();
+    assert_eq!(
+        backends,
+        [
+            "native-scalar",
+            "native-simd",
+            "wasm-scalar",
+            "wasm-simd128"
+        ]
+    );
+    assert!(resumed.measurements.iter().all(|m| m.status == Status::Ok));
+}
