@@ -58,7 +58,7 @@ fn coverage(rho: f64, sigma: f64, runs: usize, seed: u64) -> Coverage {
     for _ in 0..runs {
         // Longer than the warm-up plus the 3000-sample cap, so the script never wraps.
         let mut w = Scripted::new(ar1(&mut rng, 4000, rho, sigma));
-        let m = Sampler::new(quick(), 1 << 20).measure(&mut w, 1, &Peaks::new());
+        let m = Sampler::new(quick(), 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
         assert_eq!(m.status, Status::Ok);
         let s = m.stats.unwrap();
         assert!((s.confidence - 0.95).abs() < 1e-12, "{s:?}");
@@ -107,7 +107,7 @@ fn a_drifting_series_is_flagged_unstable_and_its_ci_spans_the_drift() {
             .map(|i| 1000.0 * (1.0 + 1e-4 * f64::from(i)) * (0.01 * rng.normal()).exp())
             .collect();
         let mut w = Scripted::new(series);
-        let m = Sampler::new(quick(), 1 << 20).measure(&mut w, 1, &Peaks::new());
+        let m = Sampler::new(quick(), 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
         let sampling = m.sampling.unwrap();
         let s = m.stats.unwrap();
         if let Some(why) = &sampling.unstable {
@@ -133,7 +133,8 @@ fn stationary_series_are_rarely_flagged() {
     let flagged = (0..100)
         .filter(|_| {
             let mut w = Scripted::new(ar1(&mut rng, 4000, 0.5, 0.05));
-            let m = Sampler::new(quick(), 1 << 20).measure(&mut w, 1, &Peaks::new());
+            let m =
+                Sampler::new(quick(), 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
             m.sampling.unwrap().unstable.is_some()
         })
         .count();
@@ -187,14 +188,14 @@ fn probes_get_ten_samples_past_the_time_cap() {
     let mut cfg = quick();
     cfg.min_samples_cap_s = 3.0;
     let mut w = Scripted::new(vec![1e8]);
-    let m = Sampler::new(cfg.clone(), 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let m = Sampler::new(cfg.clone(), 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
     assert_eq!(m.samples_ns.len(), 10);
     // Bounded: 1 s samples stop at the 3 s probe cap.
     let mut w = Scripted::new(vec![1e9]);
-    let m = Sampler::new(cfg, 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let m = Sampler::new(cfg, 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
     assert!(m.samples_ns.len() <= 3, "{}", m.samples_ns.len());
     let mut w = Scripted::new(vec![1e8]);
-    let m = Sampler::new(quick(), 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let m = Sampler::new(quick(), 1 << 20).measure_on(&w.device(), &mut w, 1, &Peaks::new());
     assert!(m.samples_ns.len() < 10);
 }
 

@@ -101,7 +101,7 @@ pub(crate) fn stream(wasm: &Path, request: &Value, on_line: &mut OnLine<'_>) -> 
     if request["mode"] == "kernels" {
         let mut reply = loaded.call(request)?;
         reply["cold_start"] = loaded.cold_start.clone();
-        on_line(reply)?;
+        let _last = on_line(reply)?;
         return Ok(());
     }
     let first = loaded.call(&json!({"mode": "info"}))?;
@@ -112,7 +112,7 @@ pub(crate) fn stream(wasm: &Path, request: &Value, on_line: &mut OnLine<'_>) -> 
     for call in per_workload(request) {
         let reply = loaded.call(&call)?;
         if reply.get("error").is_some() {
-            on_line(reply)?;
+            let _last = on_line(reply)?;
             return Ok(());
         }
         let measurements = reply["measurements"]
@@ -126,7 +126,7 @@ pub(crate) fn stream(wasm: &Path, request: &Value, on_line: &mut OnLine<'_>) -> 
             }
         }
     }
-    on_line(json!({"end": true}))?;
+    let _last = on_line(json!({"end": true}))?;
     Ok(())
 }
 
