@@ -159,7 +159,8 @@ fn event_clock_times_through_the_sampler_hot_and_cold() {
         if cold {
             config.mode = tensorbench_core::schema::CacheMode::Cold;
         }
-        let m = Sampler::new(config, 1 << 20).measure(&mut w, 1, &Peaks::new());
+        let on_gpu = device::CudaDevice(gpu.clone());
+        let m = Sampler::new(config, 1 << 20).measure_on(&on_gpu, &mut w, 1, &Peaks::new());
         assert_eq!(m.status, Status::Ok, "{:?}", m.reason);
         assert_eq!(
             m.sampling.expect("sampled").clock_source,

@@ -160,7 +160,11 @@ fn device_clock_times_through_the_sampler() {
         max_time_s: 0.2,
         ..SamplerConfig::default()
     };
-    let m = Sampler::new(config, 1 << 20).measure(&mut w, 1, &Peaks::new());
+    let device = tensorbench_gpu::wgpu_backend::device::WgpuDevice {
+        ctx: ctx.clone(),
+        timing: tensorbench_gpu::wgpu_backend::device::Timing::Device,
+    };
+    let m = Sampler::new(config, 1 << 20).measure_on(&device, &mut w, 1, &Peaks::new());
     assert_eq!(m.status, Status::Ok, "{:?}", m.reason);
     let sampling = m.sampling.expect("sampled");
     let expected = match ctx.timestamps {
