@@ -10,7 +10,7 @@ use crate::events::Event;
 use crate::options::{SuiteOptions, exit};
 use crate::remote::Batch;
 use crate::sampler::{Sampler, SamplerConfig, skipped};
-use crate::schema::{CacheMode, Measurement, Peaks, Run, RunStatus, SCHEMA_VERSION, Status};
+use crate::schema::{CacheMode, DType, Measurement, Peaks, Run, RunStatus, SCHEMA_VERSION, Status};
 use crate::store::{self, RunWriter};
 use crate::suite::{Ceiling, Entry, Runner, Suite};
 use crate::workload::Workload;
@@ -701,7 +701,14 @@ fn record_ceiling(
         ]),
         (Ceiling::Compute(k), _, Some(v)) => {
             let (all, at) = (compute_key(m.dtype), compute_key_at(m.dtype, m.threads));
-            let (b_all, b_at) = (best(&all, v), best(&at, v));
+            // bf16 and f16 widen to f32 exactly, so an op of theirs may run as f32 FMAs: their
+            // ceiling is never below the f32 peak at the same thread count.
+            let f32_floor = |key: String| match m.dtype {
+                DType::Bf16 | DType::F16 => current.get(&key).copied().unwrap_or(0.0),
+                _ => 0.0,
+            };
+            let b_all = best(&all, v.max(f32_floor(compute_key(DType::F32))));
+            let b_at = best(&at, v.max(f32_floor(compute_key_at(DType::F32, m.threads))));
             BTreeMap::from([(k.to_string(), v), (all, b_all), (at, b_at)])
         }
         (Ceiling::Derived(rule), _, _) => rule(m, &current),

@@ -44,6 +44,7 @@
 
 pub mod alloc;
 pub mod clock;
+pub mod closure;
 pub mod coordinator;
 pub mod data;
 pub mod device;

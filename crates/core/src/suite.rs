@@ -8,9 +8,10 @@
 //! fn main() -> std::process::ExitCode { suite::main("my-target", register) }
 //! ```
 
+use crate::closure::FnWorkload;
 use crate::device::{Device, HostCpu};
 use crate::remote::Executor;
-use crate::schema::{GpuInfo, Measurement, Run};
+use crate::schema::{GpuInfo, Measurement, Run, Validation};
 use crate::workload::{Unavailable, Workload, WorkloadSpec};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -110,6 +111,17 @@ impl OnDevice<'_> {
         self
     }
 
+    /// The closure form on this device (see [`Suite::bench`]).
+    pub fn bench<S: Send + 'static>(
+        &mut self,
+        spec: WorkloadSpec,
+        setup: impl FnMut(u64) -> S + Send + 'static,
+        run: impl FnMut(&mut S) + Send + 'static,
+        check: impl FnMut(&S) -> Validation + Send + 'static,
+    ) -> &mut Self {
+        self.add(FnWorkload::new(spec, setup, run, check))
+    }
+
     /// A roofline probe on this device: measured like any workload, its rate becomes a ceiling.
     pub fn add_probe(&mut self, w: Box<dyn Workload>, ceiling: Ceiling) -> &mut Self {
         let entry = local(self.device.clone(), w, Some(ceiling));
@@ -138,6 +150,18 @@ impl Suite {
     /// A workload on the host CPU.
     pub fn add(&mut self, w: impl Workload + 'static) {
         self.on(Arc::new(HostCpu)).add(w);
+    }
+
+    /// A workload on the host CPU in closure form: `setup(seed)` makes the inputs, `run` is the
+    /// timed op, `check` validates its last output (see [`crate::closure`]).
+    pub fn bench<S: Send + 'static>(
+        &mut self,
+        spec: WorkloadSpec,
+        setup: impl FnMut(u64) -> S + Send + 'static,
+        run: impl FnMut(&mut S) + Send + 'static,
+        check: impl FnMut(&S) -> Validation + Send + 'static,
+    ) {
+        self.on(Arc::new(HostCpu)).bench(spec, setup, run, check);
     }
 
     /// A boxed workload on the host CPU.

@@ -30,23 +30,20 @@ fn register(suite: &mut Suite, _: &SuiteOptions) {
     suite.add(AddOne::new(1024));
 }
 
+/// The one run file under `results/<machine>/`.
+fn only_run(results: &std::path::Path) -> tensorbench_core::Run {
+    let first = |dir: &std::path::Path| std::fs::read_dir(dir).unwrap().next().unwrap().unwrap();
+    let machine = first(results);
+    store::load_run(&first(&machine.path()).path()).unwrap()
+}
+
 #[test]
 fn probes_publish_levels_and_thread_counts_and_carry_no_roofline() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     let opts = SuiteOptions::parse_from(["suite", "--out", out, "--threads", "1"]);
     run_suite("test", &opts, register).unwrap();
-    let machine = std::fs::read_dir(dir.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
-    let file = std::fs::read_dir(machine.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
-    let run = store::load_run(&file.path()).unwrap();
+    let run = only_run(dir.path());
     let peaks = &run.peaks["cpu"];
     for key in [
         "bandwidth_l1_gbps_t1",
@@ -71,4 +68,42 @@ fn probes_publish_levels_and_thread_counts_and_carry_no_roofline() {
     } else {
         assert_eq!(r.ceiling, "compute_gflops_t1");
     }
+}
+
+/// A bf16 "probe" in closure form that declares almost no work: its own rate is tiny.
+fn register_bf16(suite: &mut Suite, _: &SuiteOptions) {
+    use tensorbench_core::closure::FnWorkload;
+    use tensorbench_core::workload::validate_against;
+    use tensorbench_core::{DType, WorkloadSpec};
+    suite.add_probe(
+        AddOne::new(64).named("f32_probe"),
+        Ceiling::Compute("f32_gflops"),
+    );
+    let spec = WorkloadSpec::new("test", "slow_bf16", "fixture", DType::Bf16)
+        .cost(1.0, 0.0)
+        .threads(1);
+    let slow = FnWorkload::new(
+        spec,
+        |_| vec![1.0f32; 256],
+        |x| x.iter_mut().for_each(|v| *v = v.sqrt()),
+        |x| validate_against(x, &vec![1.0; 256], 0.0, "f64 sqrt of 1"),
+    );
+    suite.add_probe(slow, Ceiling::Compute("bf16_dot_gflops"));
+}
+
+#[test]
+fn a_bf16_ceiling_is_never_below_the_f32_peak_it_can_widen_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let opts = SuiteOptions::parse_from(["suite", "--out", out, "--threads", "1"]);
+    run_suite("test", &opts, register_bf16).unwrap();
+    let run = only_run(dir.path());
+    let peaks = &run.peaks["cpu"];
+    let (f32_peak, own) = (peaks["compute_gflops_t1"], peaks["bf16_dot_gflops"]);
+    assert!(
+        own < f32_peak,
+        "the fixture's own rate is the lower: {peaks:?}"
+    );
+    assert_eq!(peaks["compute_gflops_bf16_t1"], f32_peak);
+    assert_eq!(peaks["compute_gflops_bf16"], peaks["compute_gflops"]);
 }

@@ -115,8 +115,11 @@ fn a_drifting_series_is_flagged_unstable_and_its_ci_spans_the_drift() {
             assert!(why.contains("drift"), "{why}");
             assert!(!sampling.converged);
             assert_eq!(m.status, Status::Ok);
-            // Sampled to the cap (3000 samples of 200 µs = 0.6 s).
-            assert!(sampling.total_time_ns >= 0.6e9, "{sampling:?}");
+            // Sampled to the cap (at 200 µs a sample, 2000 of them in quick's 0.4 s).
+            assert!(
+                sampling.total_time_ns >= quick().max_time_s * 1e9,
+                "{sampling:?}"
+            );
             // The CI spans both halves' medians.
             let half = m.samples_ns.len() / 2;
             let med = |x: &[f64]| summarize(x, 0.95).unwrap().median_ns;
@@ -184,7 +187,7 @@ fn small_n_coverage_matches_its_label() {
 
 #[test]
 fn probes_get_ten_samples_past_the_time_cap() {
-    // 100 ms samples: the 0.6 s cap alone would stop at 6.
+    // 100 ms samples: the 0.4 s cap alone would stop at 4.
     let mut cfg = quick();
     cfg.min_samples_cap_s = 3.0;
     let mut w = Scripted::new(vec![1e8]);
