@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tensorbench_analysis::baseline::{resolve_run, save_baseline};
+use tensorbench_analysis::baseline::{check_name, resolve_run, save_baseline_with};
 use tensorbench_analysis::repetitions::merge_runs;
 use tensorbench_analysis::{CompareConfig, Comparison, Verdict, compare_runs};
 use tensorbench_core::Profile;
@@ -73,6 +73,10 @@ pub struct BenchArgs {
     /// Exit with code 1 when the comparison finds a confirmed regression.
     #[arg(long, requires = "baseline")]
     pub fail_on_regression: bool,
+    /// Save the baseline even when some measurements failed or were invalid (an interrupted or
+    /// incomplete run is never saved).
+    #[arg(long, requires = "save_baseline")]
+    pub allow_failed: bool,
     /// Run the suite in this many separate processes and merge them (default 1; `ci` uses 3).
     /// Verdicts then require a change to hold in every process.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
@@ -153,11 +157,30 @@ fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
             );
         }
     }
-    if let Some(name) = &args.baseline {
-        // Fail before a long run, not after it.
-        resolve_run(name, &args.out).map_err(|e| crate::BadInput(format!("--baseline: {e}")))?;
+    let targets =
+        targets::resolve(&args.target).map_err(|e| anyhow::Error::new(crate::BadInput(e)))?;
+    // Fail before a long run, not after it.
+    if let Some(name) = &args.save_baseline {
+        check_name(name).map_err(|e| crate::BadInput(format!("--save-baseline: {e}")))?;
     }
-    targets::resolve(&args.target).map_err(|e| anyhow::Error::new(crate::BadInput(e)))
+    if let Some(name) = &args.baseline {
+        for t in &targets {
+            let name = baseline_name(name, t, targets.len() > 1);
+            resolve_run(&name, &args.out)
+                .map_err(|e| crate::BadInput(format!("--baseline: {e}")))?;
+        }
+    }
+    Ok(targets)
+}
+
+/// The baseline a target's run is saved as or compared with: `NAME`, or `NAME-<target>` when one
+/// command runs several targets.
+pub fn baseline_name(name: &str, target: &Target, several: bool) -> String {
+    if several {
+        format!("{name}-{}", target.name)
+    } else {
+        name.to_string()
+    }
 }
 
 fn run_target(target: &'static Target, args: &BenchArgs, several: bool) -> Result<TargetRun> {
@@ -208,16 +231,16 @@ fn run_target(target: &'static Target, args: &BenchArgs, several: bool) -> Resul
         exit_code = exit_code.max(add_peers(&binary, &inv, args, &run_path)?);
     }
     let run = store::load_run(&run_path)?;
-    let name_for = |n: &str| {
-        if several {
-            format!("{n}-{}", target.name)
-        } else {
-            n.to_string()
-        }
-    };
+    let name_for = |n: &str| baseline_name(n, target, several);
     if let Some(name) = &args.save_baseline {
-        let path = save_baseline(&args.out, &name_for(name), &run)?;
-        eprintln!("saved baseline {}", path.display());
+        // A run that did not complete cleanly never replaces a good baseline: said, and exit 1.
+        match save_baseline_with(&args.out, &name_for(name), &run, args.allow_failed) {
+            Ok(path) => eprintln!("saved baseline {}", path.display()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                exit_code = exit_code.max(1);
+            }
+        }
     }
     let comparison = match &args.baseline {
         Some(name) => Some(compare_with(&name_for(name), &run, &args.out)?),

@@ -12,6 +12,21 @@ use tensorbench_analysis::baseline::resolve_run;
 /// The baseline `ci` compares with when `--baseline` is not given (saved on the base branch).
 pub const DEFAULT_BASELINE: &str = "base";
 
+/// Exit code of `ci` when a target has no baseline to compare with.
+pub const NO_BASELINE: u8 = 3;
+
+/// The default baselines the selected targets lack.
+fn missing_baselines(args: &BenchArgs) -> Result<Vec<String>> {
+    let targets = crate::targets::resolve(&args.target)
+        .map_err(|e| anyhow::Error::new(crate::BadInput(e)))?;
+    let several = targets.len() > 1;
+    Ok(targets
+        .iter()
+        .map(|t| bench::baseline_name(DEFAULT_BASELINE, t, several))
+        .filter(|name| resolve_run(name, &args.out).is_err())
+        .collect())
+}
+
 /// Processes per suite in `ci` when `--repetitions` is not given.
 pub const DEFAULT_REPETITIONS: u32 = 3;
 
@@ -29,16 +44,21 @@ pub fn run(args: &CiArgs) -> Result<u8> {
     // One process cannot tell its own state from a code change; a gate needs several.
     bench_args.repetitions = bench_args.repetitions.or(Some(DEFAULT_REPETITIONS));
     if bench_args.baseline.is_none() {
-        if resolve_run(DEFAULT_BASELINE, &bench_args.out).is_ok() {
-            bench_args.baseline = Some(DEFAULT_BASELINE.into());
-        } else {
+        // A gate with nothing to compare with must say so with its own exit code, never pass:
+        // every target needs its own baseline (`base`, or `base-<target>` for several).
+        let missing = missing_baselines(&bench_args)?;
+        if !missing.is_empty() {
             eprintln!(
-                "no baseline {DEFAULT_BASELINE:?} in {}: nothing to compare with (save one with --save-baseline {DEFAULT_BASELINE})",
-                bench_args.out.display()
+                "error: no baseline to gate on in {}: {} (save one on the base branch with \
+                 `cargo xtask bench --save-baseline {DEFAULT_BASELINE}`); exit {NO_BASELINE}",
+                bench_args.out.display(),
+                missing.join(", ")
             );
+            return Ok(NO_BASELINE);
         }
+        bench_args.baseline = Some(DEFAULT_BASELINE.into());
     }
-    bench_args.fail_on_regression = bench_args.baseline.is_some();
+    bench_args.fail_on_regression = true;
     let runs = bench::run_targets(&bench_args)?;
     if let Some(path) = &args.summary {
         let mut md = String::new();

@@ -141,3 +141,54 @@ fn compare_names_a_truncated_file_and_changes_nothing() {
     }
     assert_eq!(snapshot(dir.path()), before);
 }
+
+#[test]
+fn bench_rejects_a_bad_baseline_name_before_building() {
+    bench_rejects(
+        &["--save-baseline", "../../x"],
+        &["--save-baseline", "../../x"],
+    );
+}
+
+#[test]
+fn bench_all_checks_each_targets_own_baseline_before_building() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    // `main` exists, but `--target all` compares each target with `main-<target>`.
+    let baselines = results.join("baselines");
+    std::fs::create_dir_all(&baselines).unwrap();
+    std::fs::copy(valid_run(dir.path()), baselines.join("main.json")).unwrap();
+    let before = snapshot(&results);
+    let out_arg = results.display().to_string();
+    let args = [
+        "bench",
+        "--target",
+        "all",
+        "--baseline",
+        "main",
+        "--out",
+        &out_arg,
+    ];
+    assert_bad_input(&xtask(dir.path(), &args), &["--baseline", "main-cpu"]);
+    assert_eq!(snapshot(&results), before);
+}
+
+#[test]
+fn ci_without_a_baseline_for_every_target_fails_loudly_with_its_own_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let baselines = results.join("baselines");
+    std::fs::create_dir_all(&baselines).unwrap();
+    // Only `base` exists: a single-target ci would compare, but `--target all` needs base-<t>.
+    std::fs::copy(valid_run(dir.path()), baselines.join("base.json")).unwrap();
+    let out_arg = results.display().to_string();
+    let out = xtask(dir.path(), &["ci", "--target", "all", "--out", &out_arg]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("base-cpu") && stderr.contains("no baseline"),
+        "{stderr}"
+    );
+    // And nothing was built or run: no run file appeared.
+    assert_eq!(std::fs::read_dir(&results).unwrap().count(), 1, "{stderr}");
+}

@@ -18,11 +18,57 @@ pub fn baseline_path(results: &Path, name: &str) -> Result<PathBuf> {
 }
 
 /// Saves `run` as baseline `name`, replacing an older baseline of that name only once the new file
-/// is completely written.
+/// is completely written; the older one is kept as baseline `<name>.prev`. Only a run fit to be
+/// a baseline is saved (see [`check_fit_for_baseline`]).
 pub fn save_baseline(results: &Path, name: &str, run: &Run) -> Result<PathBuf> {
+    save_baseline_with(results, name, run, false)
+}
+
+/// [`save_baseline`], accepting `failed` and `invalid` measurements when `allow_failed`.
+pub fn save_baseline_with(
+    results: &Path,
+    name: &str,
+    run: &Run,
+    allow_failed: bool,
+) -> Result<PathBuf> {
     let path = baseline_path(results, name)?;
+    check_fit_for_baseline(run, allow_failed).map_err(|reason| Error::NotABaseline {
+        name: name.to_string(),
+        reason,
+    })?;
+    if path.exists() {
+        let previous = load_run(&path)?;
+        write_json_atomic(&baseline_path(results, &format!("{name}.prev"))?, &previous)?;
+    }
     write_json_atomic(&path, run)?;
     Ok(path)
+}
+
+/// Why `run` must not become a baseline, if so: it did not complete (interrupted, or still
+/// running), measured nothing, or (unless `allow_failed`) has a `failed` or `invalid` measurement.
+pub fn check_fit_for_baseline(run: &Run, allow_failed: bool) -> std::result::Result<(), String> {
+    use tensorbench_schema::schema::{RunStatus, Status};
+    if run.status != RunStatus::Complete {
+        return Err(format!("the run is {:?}, not complete", run.status).to_lowercase());
+    }
+    let bad: Vec<&str> = run
+        .measurements
+        .iter()
+        .filter(|m| matches!(m.status, Status::Failed | Status::Invalid))
+        .map(|m| m.id.as_str())
+        .collect();
+    if !bad.is_empty() && !allow_failed {
+        return Err(format!(
+            "{} measurement(s) failed or invalid ({}{}); pass --allow-failed to save it anyway",
+            bad.len(),
+            bad[..bad.len().min(3)].join(", "),
+            if bad.len() > 3 { ", ..." } else { "" }
+        ));
+    }
+    if !run.measurements.iter().any(|m| m.status == Status::Ok) {
+        return Err("the run has no ok measurement".into());
+    }
+    Ok(())
 }
 
 /// Copies the run file at `run_file` to baseline `name`, after checking that it reads as a run (a
@@ -154,7 +200,8 @@ fn newest_run_file(dir: &Path) -> Result<PathBuf> {
     })
 }
 
-fn check_name(name: &str) -> Result<()> {
+/// Checks a baseline name: letters, digits, `.`, `_` and `-`, not starting with `.`.
+pub fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && !name.starts_with('.')
         && name

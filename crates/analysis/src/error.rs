@@ -35,6 +35,8 @@ pub enum Error {
         "invalid baseline name `{0}`: use letters, digits, `.`, `_` and `-` (not starting with `.`)"
     )]
     BadBaselineName(String),
+    #[error("not saved as baseline `{name}`: {reason}; the previous baseline is kept as it was")]
+    NotABaseline { name: String, reason: String },
     #[error("{path}: no complete run file (*.json) in this directory")]
     NoRuns { path: PathBuf },
     #[error("invalid pattern `{pattern}`: {source}")]

@@ -24,9 +24,13 @@ pub const PROCESS_MEDIANS: &str = "process_medians";
 pub fn merge_runs(parts: &[Run]) -> Option<Run> {
     let first = parts.first()?;
     let peaks = median_peaks(parts);
-    let measurements = first
-        .measurements
+    // Every id any part measured, in order of first appearance: a part cut short (interrupted,
+    // or a process that crashed mid-suite) must not drop what later parts measured.
+    let mut seen = std::collections::BTreeSet::new();
+    let measurements = parts
         .iter()
+        .flat_map(|r| r.measurements.iter())
+        .filter(|m| seen.insert(m.id.clone()))
         .map(|m| {
             let same: Vec<&Measurement> = parts.iter().filter_map(|r| r.get(&m.id)).collect();
             merge_measurement(&same, &peaks)

@@ -160,3 +160,46 @@ fn a_bad_file_never_replaces_a_good_baseline() {
         .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
+
+#[test]
+fn only_a_complete_clean_run_replaces_a_baseline_and_the_old_one_is_kept() {
+    use tensorbench_analysis::baseline::save_baseline_with;
+    use tensorbench_schema::schema::{RunStatus, Status};
+    let results = tempfile::tempdir().unwrap();
+    let (good, newer) = pair(10, 100.0, 100.0, 0.01, 1);
+    let path = save_baseline(results.path(), "main", &good).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+
+    let mut interrupted = newer.clone();
+    interrupted.status = RunStatus::Interrupted;
+    let mut failed = newer.clone();
+    let mut broken = failed.measurements[0].clone();
+    broken.id.push_str("-broken");
+    broken.status = Status::Failed;
+    failed.measurements.push(broken);
+    let mut empty = newer.clone();
+    empty.measurements.clear();
+    for (bad, why) in [
+        (&interrupted, "interrupted"),
+        (&failed, "failed or invalid"),
+        (&empty, "no ok measurement"),
+    ] {
+        let e = save_baseline(results.path(), "main", bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(why) && e.contains("`main`"), "{e}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            bytes,
+            "the good baseline is untouched"
+        );
+    }
+    // Failures accepted on request; the baseline it replaces is kept as `main.prev`.
+    save_baseline_with(results.path(), "main", &failed, true).unwrap();
+    let prev = load_baseline(results.path(), "main.prev").unwrap();
+    assert_eq!(prev.run_id, good.run_id);
+    assert_eq!(
+        load_baseline(results.path(), "main").unwrap().run_id,
+        failed.run_id
+    );
+}

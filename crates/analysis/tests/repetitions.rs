@@ -101,3 +101,20 @@ fn merged_ceilings_are_the_median_of_the_processes() {
     let merged = merge_runs(&parts).unwrap();
     assert_eq!(merged.peaks["cpu"]["bandwidth_gbps"], 20.0);
 }
+
+#[test]
+fn merging_keeps_the_ids_that_only_later_parts_measured() {
+    let s = |seed| samples(20, 1000.0, 0.005, seed);
+    // The first process was cut short after `x`; the second measured `x` and `y`.
+    let short = run("p0", "2026-01-01T00:00:00Z", vec![measurement("x", s(1))]);
+    let whole = run(
+        "p1",
+        "2026-01-01T00:01:00Z",
+        vec![measurement("x", s(2)), measurement("y", s(3))],
+    );
+    let r = merge_runs(&[short, whole]).unwrap();
+    let ids: Vec<&str> = r.measurements.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(r.measurements[0].samples_ns.len(), 40);
+    assert_eq!(r.measurements[1].samples_ns.len(), 20);
+}

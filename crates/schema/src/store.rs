@@ -75,10 +75,12 @@ impl RunWriter {
         let mut run = read_stream(stream_path)?;
         run.status = RunStatus::Running;
         run.finished_at = None;
-        let stream = OpenOptions::new()
+        let mut stream = OpenOptions::new()
+            .read(true)
             .append(true)
             .open(stream_path)
             .map_err(|e| Error::io(stream_path, e))?;
+        cut_torn_tail(&mut stream).map_err(|e| Error::io(stream_path, e))?;
         Ok(Self {
             final_path: stream_path.with_extension("json"),
             stream_path: stream_path.to_path_buf(),
@@ -142,6 +144,32 @@ impl RunWriter {
     }
 }
 
+/// Drops a torn last line (a crash, full disk or kill mid-write) so the next record starts on a
+/// line of its own, and ends a complete last line that lacks its newline. Without this a record
+/// appended on resume is glued onto the torn bytes and the whole stream stops parsing.
+fn cut_torn_tail(stream: &mut File) -> std::io::Result<()> {
+    use std::io::{Read, Seek};
+    let mut bytes = Vec::new();
+    stream.rewind()?;
+    stream.read_to_end(&mut bytes)?;
+    let start = bytes[..bytes.len().saturating_sub(1)]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let last = &bytes[start..];
+    if last.is_empty() {
+        return Ok(());
+    }
+    let whole = serde_json::from_slice::<Record>(last.strip_suffix(b"\n").unwrap_or(last)).is_ok();
+    match (whole, last.ends_with(b"\n")) {
+        (true, true) => Ok(()),
+        (true, false) => stream.write_all(b"\n"),
+        // Never the header: a stream whose only line is torn did not parse as a run at all.
+        (false, _) => stream.set_len(start as u64),
+    }?;
+    stream.sync_data()
+}
+
 /// Writes `value` as pretty JSON to `path` via a temporary file in the same directory and a rename,
 /// so readers never see a half-written file and an existing file is replaced only when complete.
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
@@ -153,8 +181,15 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         std::process::id()
     ));
     let body = serde_json::to_vec_pretty(value)?;
-    std::fs::write(&tmp, body).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    // Data on disk before the rename makes it visible: a crash then leaves the old file or the
+    // new one, never an empty new one.
+    File::create(&tmp)
+        .and_then(|mut f| f.write_all(&body).and_then(|_| f.sync_all()))
+        .map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    // And the rename itself (best effort: not every file system lets a directory be synced).
+    let _ = File::open(dir).and_then(|d| d.sync_all());
+    Ok(())
 }
 
 /// Reads a run from a `.json` run file or a `.jsonl` stream (an interrupted run), checking the

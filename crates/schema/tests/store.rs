@@ -88,6 +88,45 @@ fn a_torn_last_line_is_dropped_and_the_run_is_interrupted() {
 }
 
 #[test]
+fn resume_after_a_torn_tail_cuts_it_so_the_stream_still_parses() {
+    for tail in ["{\"record\":\"measurement\",\"id\":\"c\",\"op", "{\"torn\n"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = RunWriter::create(dir.path(), run()).unwrap();
+        w.record(measurement("a")).unwrap();
+        let stream = w.stream_path().to_path_buf();
+        drop(w);
+        let mut text = std::fs::read_to_string(&stream).unwrap();
+        text.push_str(tail);
+        std::fs::write(&stream, text).unwrap();
+        let mut w = RunWriter::resume(&stream).unwrap();
+        w.record(measurement("b")).unwrap();
+        drop(w);
+        let back = store::load_run(&stream).expect("the resumed stream parses");
+        let ids: Vec<_> = back.measurements.iter().map(|m| m.id.clone()).collect();
+        assert_eq!(
+            ids,
+            [measurement("a").id, measurement("b").id],
+            "after tail {tail:?}"
+        );
+    }
+}
+
+#[test]
+fn resume_ends_a_whole_last_line_that_lost_its_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = RunWriter::create(dir.path(), run()).unwrap();
+    w.record(measurement("a")).unwrap();
+    let stream = w.stream_path().to_path_buf();
+    drop(w);
+    let text = std::fs::read_to_string(&stream).unwrap();
+    std::fs::write(&stream, text.trim_end()).unwrap();
+    let mut w = RunWriter::resume(&stream).unwrap();
+    w.record(measurement("b")).unwrap();
+    drop(w);
+    assert_eq!(store::load_run(&stream).unwrap().measurements.len(), 2);
+}
+
+#[test]
 fn writer_refuses_to_overwrite_an_existing_run() {
     let dir = tempfile::tempdir().unwrap();
     let w = RunWriter::create(dir.path(), run()).unwrap();
