@@ -320,7 +320,11 @@ fn exit_code_of(run: &Run, outcome: &supervise::Outcome) -> u8 {
         .measurements
         .iter()
         .any(|m| matches!(m.status, Status::Failed | Status::Invalid));
-    if bad || !outcome.timed_out.is_empty() || outcome.exit_code != Some(0) {
+    if bad
+        || !outcome.timed_out.is_empty()
+        || !outcome.crashed.is_empty()
+        || outcome.exit_code != Some(0)
+    {
         1
     } else {
         0

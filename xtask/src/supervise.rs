@@ -35,6 +35,8 @@ pub struct Outcome {
     /// The suite's last exit code (`None` when killed by a signal).
     pub exit_code: Option<i32>,
     pub timed_out: Vec<String>,
+    /// Workloads during which the suite was killed by a signal (recorded `failed`, run resumed).
+    pub crashed: Vec<String>,
     pub interrupted: bool,
 }
 
@@ -69,13 +71,28 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
             &mut outcome,
             &progress,
         )? {
+            Watch::Crashed { spec, signal } => {
+                record_failed(
+                    &outcome,
+                    &spec,
+                    &format!("crashed: {}", signal_name(signal)),
+                )?;
+                progress.note(&format!(
+                    "{}: the suite was killed by {}; resuming after it",
+                    spec.id,
+                    signal_name(signal)
+                ));
+                outcome.crashed.push(spec.id);
+            }
             Watch::Exited(code) => {
                 outcome.exit_code = code;
                 break;
             }
             Watch::TimedOut(spec) => {
                 kill(&mut child);
-                record_timeout(&outcome, &spec, inv.workload_timeout)?;
+                let cap = inv.workload_timeout;
+                let reason = format!("timed out: still running after {cap:?}; stopped by xtask");
+                record_failed(&outcome, &spec, &reason)?;
                 progress.note(&format!(
                     "{}: stopped after {:?}",
                     spec.id, inv.workload_timeout
@@ -127,6 +144,11 @@ fn read_events(child: &mut Child) -> Receiver<Incoming> {
 enum Watch {
     Exited(Option<i32>),
     TimedOut(Box<WorkloadSpec>),
+    /// Killed by a signal (abort, segfault, the OOM killer) while measuring `spec`.
+    Crashed {
+        spec: Box<WorkloadSpec>,
+        signal: i32,
+    },
 }
 
 fn watch(
@@ -141,9 +163,17 @@ fn watch(
         match events.recv_timeout(Duration::from_millis(200)) {
             Ok(Incoming::Event(e)) => on_event(e, &mut current, outcome, progress),
             Ok(Incoming::Eof) | Err(RecvTimeoutError::Disconnected) => {
+                use std::os::unix::process::ExitStatusExt as _;
                 let status = child.wait().context("waiting for the suite")?;
                 CHILD_PID.store(0, Ordering::SeqCst);
-                return Ok(Watch::Exited(status.code()));
+                let interrupted = INTERRUPTED.load(Ordering::SeqCst);
+                return Ok(match (status.signal(), current, interrupted) {
+                    (Some(signal), Some((spec, _)), false) => Watch::Crashed {
+                        spec: Box::new(spec),
+                        signal,
+                    },
+                    _ => Watch::Exited(status.code()),
+                });
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
@@ -182,21 +212,33 @@ fn on_event(
     }
 }
 
-/// Appends a `failed` measurement for the workload that hung, so the resumed run skips it.
-fn record_timeout(outcome: &Outcome, spec: &WorkloadSpec, cap: Duration) -> Result<()> {
+/// Appends a `failed` measurement for the workload that hung or crashed the suite, so the
+/// resumed run skips it.
+fn record_failed(outcome: &Outcome, spec: &WorkloadSpec, reason: &str) -> Result<()> {
     let stream = outcome
         .stream
         .as_ref()
-        .context("the suite hung before announcing its run stream")?;
+        .context("the suite stopped before announcing its run stream")?;
     let mut writer = RunWriter::resume(stream)?;
-    let mut m = Measurement::skipped(
-        spec,
-        CacheMode::Hot,
-        format!("timed out: still running after {cap:?}; stopped by xtask"),
-    );
+    let mut m = Measurement::skipped(spec, CacheMode::Hot, reason.to_string());
     m.status = Status::Failed;
     writer.record(m)?;
     Ok(())
+}
+
+/// A signal's name as users know it, with its number.
+fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL (the OOM killer, or another process)",
+        11 => "SIGSEGV",
+        15 => "SIGTERM",
+        _ => "signal",
+    };
+    format!("{name} ({signal})")
 }
 
 /// Sends `signal` to the child's whole process group.
@@ -375,5 +417,44 @@ mod tests {
             !stream.exists(),
             "the stream is removed once the run is finished"
         );
+    }
+
+    /// Runs the selftest suite with its `hang` workload crashing the process as `mode` says.
+    fn crashed_run(mode: &str) -> (Outcome, tensorbench_core::Run) {
+        let dir = tempfile::tempdir().unwrap();
+        let inv = Invocation {
+            program: selftest_binary(),
+            args: ["--events", "--no-probes", "--seed", "7", "--out"]
+                .into_iter()
+                .map(String::from)
+                .chain([dir.path().display().to_string()])
+                .collect(),
+            env: vec![("TENSORBENCH_SELFTEST_HANG".into(), mode.into())],
+            workload_timeout: Duration::from_secs(60),
+            resume: None,
+        };
+        let outcome = run(&inv).expect("supervision works");
+        let run = load_run(outcome.run_file.as_ref().expect("the run was finished")).unwrap();
+        (outcome, run)
+    }
+
+    #[test]
+    fn a_workload_that_crashes_the_suite_is_recorded_failed_with_its_signal_and_the_run_goes_on() {
+        for (mode, signal) in [("abort", "SIGABRT"), ("segv", "SIGSEGV")] {
+            let (outcome, run) = crashed_run(mode);
+            assert_eq!(outcome.crashed, [HANG_ID], "{mode}");
+            assert_eq!(run.status, RunStatus::Complete);
+            assert_eq!(
+                run.measurements.len(),
+                7,
+                "{mode}: every workload has a measurement"
+            );
+            let hang = &run.measurements[3];
+            assert_eq!((hang.id.as_str(), hang.status), (HANG_ID, Status::Failed));
+            let reason = hang.reason.as_deref().unwrap_or_default();
+            assert!(reason.contains(signal), "{mode}: {reason}");
+            let others = run.measurements.iter().filter(|m| m.id != HANG_ID);
+            assert!(others.into_iter().all(|m| m.status == Status::Ok), "{mode}");
+        }
     }
 }

@@ -5,7 +5,8 @@
 //! - `selftest/add_one/fast/f32/n=…` ×3: every `execute` sleeps 1 ms, which bounds the sample
 //!   count (so a debug build on a loaded machine still finishes each in under a second);
 //! - `selftest/hang/fixture/f32/n=16`: fast, except with `TENSORBENCH_SELFTEST_HANG=1` its
-//!   `execute` sleeps forever (a hung kernel that never looks at signals);
+//!   `execute` sleeps forever (a hung kernel that never looks at signals), with `=abort` it
+//!   aborts the process and with `=segv` the process gets SIGSEGV (a crashing kernel);
 //! - `selftest/add_one/slow/f32/n=…` ×3: every `execute` sleeps 100 ms, so each takes about a
 //!   second: slow enough to be signalled mid-run, fast enough for tests.
 //!
@@ -30,6 +31,8 @@ enum Pace {
     Sleep(Duration),
     /// Never returns.
     Hang,
+    /// Takes the whole process down with this signal (`abort`, or SIGSEGV sent to itself).
+    Crash(&'static str),
 }
 
 /// y = x + 1 over `n` f32 elements, validated against f64.
@@ -72,6 +75,14 @@ impl Workload for AddOne {
             Pace::Hang => loop {
                 std::thread::sleep(Duration::from_secs(3600));
             },
+            Pace::Crash("abort") => std::process::abort(),
+            Pace::Crash(signal) => {
+                let me = std::process::id().to_string();
+                let _ = std::process::Command::new("kill")
+                    .args([&format!("-{signal}"), &me])
+                    .status();
+                std::thread::sleep(Duration::from_secs(60));
+            }
         }
         for (y, x) in self.y.iter_mut().zip(&self.x) {
             *y = x + 1.0;
@@ -95,10 +106,11 @@ fn register(suite: &mut Suite, _opts: &SuiteOptions) {
     for n in [256, 512, 1024] {
         suite.add(AddOne::new("add_one", "fast", n, fast));
     }
-    let hang = if std::env::var(HANG_VAR).is_ok_and(|v| v == "1") {
-        Pace::Hang
-    } else {
-        fast
+    let hang = match std::env::var(HANG_VAR).as_deref() {
+        Ok("1") => Pace::Hang,
+        Ok("abort") => Pace::Crash("abort"),
+        Ok("segv") => Pace::Crash("SEGV"),
+        _ => fast,
     };
     suite.add(AddOne::new("hang", "fixture", 16, hang));
     for n in [16, 32, 64] {
