@@ -33,6 +33,7 @@ pub mod error;
 pub mod history;
 pub mod interop;
 pub mod like;
+pub mod paired;
 pub mod render;
 pub mod repetitions;
 pub mod roofline;
