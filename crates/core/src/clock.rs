@@ -61,7 +61,7 @@ impl Clock for HostClock {
 
 /// The smallest non-zero step between successive `Instant::now()` readings (median of many),
 /// which also covers the cost of reading the clock itself.
-pub fn measure_instant_resolution_ns() -> f64 {
+pub(crate) fn measure_instant_resolution_ns() -> f64 {
     let mut steps: Vec<f64> = (0..201)
         .map(|_| {
             let a = Instant::now();
@@ -80,13 +80,13 @@ pub fn measure_instant_resolution_ns() -> f64 {
 /// clock (`Instant::now` panics there): the timer reads nothing, and the caps rely on the timed
 /// total, which is wall time under that target's `performance.now()` clock anyway.
 #[derive(Debug, Clone, Copy)]
-pub struct WallTimer {
+pub(crate) struct WallTimer {
     #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
     started: Instant,
 }
 
 impl WallTimer {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self {
             #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             started: Instant::now(),
@@ -94,7 +94,7 @@ impl WallTimer {
     }
 
     /// Elapsed time; zero where the target has no wall clock.
-    pub fn elapsed(&self) -> std::time::Duration {
+    pub(crate) fn elapsed(&self) -> std::time::Duration {
         self.elapsed_s().map_or(
             std::time::Duration::ZERO,
             std::time::Duration::from_secs_f64,
@@ -102,7 +102,7 @@ impl WallTimer {
     }
 
     /// Elapsed seconds, or `None` where the target has no wall clock.
-    pub fn elapsed_s(&self) -> Option<f64> {
+    pub(crate) fn elapsed_s(&self) -> Option<f64> {
         #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
         return Some(self.started.elapsed().as_secs_f64());
         #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]

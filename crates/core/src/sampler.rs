@@ -43,7 +43,7 @@ pub struct SamplerConfig {
 }
 
 /// Most seconds a roofline probe samples to reach its `min_samples`.
-pub const PROBE_TIME_CAP_S: f64 = 3.0;
+pub(crate) const PROBE_TIME_CAP_S: f64 = 3.0;
 
 fn yes() -> bool {
     true
@@ -294,7 +294,7 @@ fn cold_too_short(mode: CacheMode, per_iter_ns: f64, resolution_ns: f64) -> Opti
 }
 
 /// Fewest clock ticks one cold iteration should last for its samples to mean much.
-pub const COLD_MIN_TICKS: f64 = 100.0;
+pub(crate) const COLD_MIN_TICKS: f64 = 100.0;
 
 /// The timed total or the wall-clock time is past `max_time_s` (and past `min_samples_cap_s`
 /// while fewer than `min_samples` samples are in).

@@ -58,13 +58,13 @@ pub trait Workload: Send {
 /// A workload that cannot run here: listed and filtered like any other, recorded as `skipped`
 /// with its reason (see [`crate::suite::Suite::add_skipped`]).
 #[derive(Debug)]
-pub struct Unavailable {
+pub(crate) struct Unavailable {
     spec: WorkloadSpec,
     reason: String,
 }
 
 impl Unavailable {
-    pub fn new(spec: WorkloadSpec, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(spec: WorkloadSpec, reason: impl Into<String>) -> Self {
         Self {
             spec,
             reason: reason.into(),
@@ -140,7 +140,7 @@ pub struct CacheFlusher {
 const FLUSH_PER_THREAD: u64 = 4 << 20;
 
 impl CacheFlusher {
-    pub fn new(llc_bytes: u64) -> Self {
+    pub(crate) fn new(llc_bytes: u64) -> Self {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let bytes = (llc_bytes.max(1 << 20) / 2 * 3).max(FLUSH_PER_THREAD * threads as u64);
         // Written once so that real pages back it: untouched zero pages all map to one page.
