@@ -10,10 +10,13 @@ pub use tensorbench_schema::schema::ClockSource;
 /// A stopwatch over a batch of calls. `start` marks the beginning of a batch; `stop` waits until
 /// all work issued since `start` has completed and returns the elapsed nanoseconds.
 pub trait Clock {
+    /// Which clock this is, recorded in each measurement's `sampling.clock_source`.
     fn source(&self) -> ClockSource;
     /// Smallest interval this clock can tell apart, in nanoseconds, as measured on this machine.
     fn resolution_ns(&self) -> f64;
+    /// Marks the beginning of a batch.
     fn start(&mut self) -> Result<()>;
+    /// Waits for the work issued since `start` and returns the elapsed nanoseconds.
     fn stop(&mut self) -> Result<f64>;
 }
 
@@ -25,6 +28,7 @@ pub struct HostClock {
 }
 
 impl HostClock {
+    /// A host clock, its resolution measured now.
     pub fn new() -> Self {
         Self {
             started: None,

@@ -19,7 +19,9 @@ use tensorbench_ops::Profile;
 pub struct SamplerConfig {
     /// Seconds of untimed-for-results running before sampling starts.
     pub warmup_s: f64,
+    /// Fewest samples taken, whatever the CI (up to the time caps).
     pub min_samples: usize,
+    /// Most samples taken.
     pub max_samples: usize,
     /// Sampling goes on at least this long, even once the CI target is met.
     pub min_time_s: f64,
@@ -27,9 +29,11 @@ pub struct SamplerConfig {
     pub max_time_s: f64,
     /// Target relative half-width of the median's confidence interval (0.01 = ±1%).
     pub ci_target: f64,
+    /// Confidence level of the median's interval (0.95).
     pub confidence: f64,
     /// Wanted length of one sample; raised to 1000× the clock's resolution when that is longer.
     pub sample_target_s: f64,
+    /// Hot caches, or cold: caches flushed before every sample.
     pub mode: CacheMode,
     /// Also stop at `max_time_s` of wall-clock time. Drivers whose processes must take identical
     /// decisions from identical clock readings (MPI ranks) turn this off: wall time differs per rank.
@@ -97,6 +101,7 @@ impl Default for SamplerConfig {
 /// Drives one workload at a time through validate-then-time.
 #[derive(Debug)]
 pub struct Sampler {
+    /// How this sampler samples.
     pub config: SamplerConfig,
     flusher: Option<CacheFlusher>,
 }

@@ -15,6 +15,7 @@ pub use tensorbench_schema::spec::WorkloadSpec;
 ///
 /// Implementations must not time anything themselves: the one sampler does.
 pub trait Workload: Send {
+    /// What this workload is: id, op, parameters, cost model.
     fn spec(&self) -> &WorkloadSpec;
 
     /// Allocate and fill the inputs from `seed` (fresh random data each run).
@@ -92,23 +93,31 @@ impl Workload for Unavailable {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TensorRole {
+    /// Given to the op.
     Input,
+    /// Produced by the op.
     Output,
 }
 
 /// A copy of one of a workload's tensors, row-major f32 (other dtypes are converted to f32).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamedTensor {
+    /// The tensor's name, also its file name (`<name>.f32`).
     pub name: String,
+    /// Input or output.
     pub role: TensorRole,
+    /// Dimensions, outermost first.
     pub shape: Vec<usize>,
+    /// The values, row-major.
     pub data: Vec<f32>,
 }
 
 impl NamedTensor {
+    /// A copy of an input tensor.
     pub fn input(name: &str, shape: &[usize], data: &[f32]) -> Self {
         Self::new(name, TensorRole::Input, shape, data)
     }
+    /// A copy of an output tensor.
     pub fn output(name: &str, shape: &[usize], data: &[f32]) -> Self {
         Self::new(name, TensorRole::Output, shape, data)
     }
@@ -153,6 +162,7 @@ impl CacheFlusher {
         self.buf.len() as u64 * 8
     }
 
+    /// Reads the whole buffer once, spread over every logical core.
     pub fn flush(&mut self) {
         let chunk = self.buf.len().div_ceil(self.threads).max(1);
         let mut parts = self.buf.chunks(chunk);

@@ -7,6 +7,10 @@
 //!   GELU, GEMM, sums), one copy for cpu-simd, gpu, wasm, distributed and the Python peers'
 //!   fixture.
 
+// Per crate rather than in `[workspace.lints]`: this is a library others depend on, while the
+// workspace's binaries and test crates have no public items worth documenting.
+#![warn(missing_docs)]
+
 pub mod ids;
 pub mod profile;
 pub mod reference;
