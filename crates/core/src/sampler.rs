@@ -40,8 +40,8 @@ pub struct SamplerConfig {
     #[serde(default = "yes")]
     pub wall_time_cap: bool,
     /// When `max_time_s` comes before `min_samples`, sampling goes on to `min_samples` unless
-    /// this much time is spent (0: `max_time_s` is the only cap). Probes set it (see
-    /// [`PROBE_TIME_CAP_S`]) so a ceiling rests on at least `min_samples` samples.
+    /// this much time is spent (0: `max_time_s` is the only cap). Probes set it (to
+    /// 3 s) so a ceiling rests on at least `min_samples` samples.
     #[serde(default)]
     pub min_samples_cap_s: f64,
 }

@@ -1,5 +1,5 @@
 //! What a suite binary registers: workloads on their devices, probes, batches for remote
-//! executors, and the few things a target adds to the run. The one driver ([`crate::driver`])
+//! executors, and the few things a target adds to the run. The one driver ([`main`], [`run_suite`])
 //! runs it. A suite binary is a few lines:
 //!
 //! ```no_run
