@@ -37,6 +37,9 @@
 //! assert_eq!(m.status, Status::Ok);
 //! ```
 //!
+//! Without a type of its own, the same op is three closures over its state, in closure form:
+//! `suite.bench(spec, setup, run, check)` ([`suite::Suite::bench`], [`closure`]).
+//!
 //! As a suite binary of its own (flags, run file, progress events), `main` is one line:
 //! `suite::main("mine", |s, _| s.add(w))`.
 //!
@@ -86,6 +89,7 @@ pub use workload::{NamedTensor, Workload, WorkloadSpec};
 
 /// What a user-defined workload needs, in one import: `use tensorbench_core::prelude::*;`.
 pub mod prelude {
+    pub use crate::closure::FnWorkload;
     pub use crate::data;
     pub use crate::error::{Error, Result};
     pub use crate::sampler::{Sampler, SamplerConfig};

@@ -220,7 +220,7 @@ impl Suite {
     }
 
     /// Every id, probes first, in run order.
-    pub(crate) fn ids(&self) -> Vec<String> {
+    pub fn ids(&self) -> Vec<String> {
         self.probes
             .iter()
             .chain(&self.workloads)
