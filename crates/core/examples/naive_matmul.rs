@@ -7,10 +7,7 @@
 //! ```
 
 use std::process::ExitCode;
-use tensorbench_core::schema::Validation;
-use tensorbench_core::suite::{self, Suite, SuiteOptions};
-use tensorbench_core::workload::{NamedTensor, validate_against};
-use tensorbench_core::{DType, Result, Workload, WorkloadSpec, data};
+use tensorbench_core::prelude::*;
 
 /// C = A · B for square n×n f32 matrices, the textbook triple loop.
 pub struct NaiveMatmul {
@@ -22,6 +19,7 @@ pub struct NaiveMatmul {
 }
 
 impl NaiveMatmul {
+    /// The workload at size `n`.
     pub fn new(n: usize) -> Self {
         let nf = n as f64;
         let spec = WorkloadSpec::new("example", "matmul", "naive", DType::F32)

@@ -39,12 +39,12 @@ unsafe impl GlobalAlloc for CountingAllocator {
 }
 
 /// Totals since process start: (allocations, bytes).
-pub fn snapshot() -> (u64, u64) {
+pub(crate) fn snapshot() -> (u64, u64) {
     (COUNT.load(Relaxed), BYTES.load(Relaxed))
 }
 
 /// Whether [`CountingAllocator`] is the global allocator of this process.
-pub fn is_counting() -> bool {
+pub(crate) fn is_counting() -> bool {
     let before = COUNT.load(Relaxed);
     let probe = std::hint::black_box(Box::new(0u64));
     drop(probe);

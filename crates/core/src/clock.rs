@@ -10,10 +10,13 @@ pub use tensorbench_schema::schema::ClockSource;
 /// A stopwatch over a batch of calls. `start` marks the beginning of a batch; `stop` waits until
 /// all work issued since `start` has completed and returns the elapsed nanoseconds.
 pub trait Clock {
+    /// Which clock this is, recorded in each measurement's `sampling.clock_source`.
     fn source(&self) -> ClockSource;
     /// Smallest interval this clock can tell apart, in nanoseconds, as measured on this machine.
     fn resolution_ns(&self) -> f64;
+    /// Marks the beginning of a batch.
     fn start(&mut self) -> Result<()>;
+    /// Waits for the work issued since `start` and returns the elapsed nanoseconds.
     fn stop(&mut self) -> Result<f64>;
 }
 
@@ -25,6 +28,7 @@ pub struct HostClock {
 }
 
 impl HostClock {
+    /// A host clock, its resolution measured now.
     pub fn new() -> Self {
         Self {
             started: None,
@@ -61,7 +65,7 @@ impl Clock for HostClock {
 
 /// The smallest non-zero step between successive `Instant::now()` readings (median of many),
 /// which also covers the cost of reading the clock itself.
-pub fn measure_instant_resolution_ns() -> f64 {
+pub(crate) fn measure_instant_resolution_ns() -> f64 {
     let mut steps: Vec<f64> = (0..201)
         .map(|_| {
             let a = Instant::now();
@@ -80,13 +84,13 @@ pub fn measure_instant_resolution_ns() -> f64 {
 /// clock (`Instant::now` panics there): the timer reads nothing, and the caps rely on the timed
 /// total, which is wall time under that target's `performance.now()` clock anyway.
 #[derive(Debug, Clone, Copy)]
-pub struct WallTimer {
+pub(crate) struct WallTimer {
     #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
     started: Instant,
 }
 
 impl WallTimer {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self {
             #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
             started: Instant::now(),
@@ -94,7 +98,7 @@ impl WallTimer {
     }
 
     /// Elapsed time; zero where the target has no wall clock.
-    pub fn elapsed(&self) -> std::time::Duration {
+    pub(crate) fn elapsed(&self) -> std::time::Duration {
         self.elapsed_s().map_or(
             std::time::Duration::ZERO,
             std::time::Duration::from_secs_f64,
@@ -102,7 +106,7 @@ impl WallTimer {
     }
 
     /// Elapsed seconds, or `None` where the target has no wall clock.
-    pub fn elapsed_s(&self) -> Option<f64> {
+    pub(crate) fn elapsed_s(&self) -> Option<f64> {
         #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
         return Some(self.started.elapsed().as_secs_f64());
         #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]

@@ -3,8 +3,7 @@
 //! through the same sampler, validation and run file as a [`Workload`] impl.
 //!
 //! ```
-//! use tensorbench_core::{DType, WorkloadSpec, data, suite::Suite};
-//! use tensorbench_core::workload::validate_against;
+//! use tensorbench_core::prelude::*;
 //!
 //! let mut suite = Suite::default();
 //! let spec = WorkloadSpec::new("mine", "scale", "scalar", DType::F32)

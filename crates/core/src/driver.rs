@@ -117,7 +117,7 @@ pub fn run_suite(
 }
 
 /// Runs a suite with parsed options under `coordinator`. Returns this process's exit code.
-pub fn run_with(
+pub(crate) fn run_with(
     target: &str,
     opts: &SuiteOptions,
     coordinator: &dyn Coordinator,

@@ -8,7 +8,11 @@ use std::path::Path;
 
 /// Prepares and runs each workload once and writes the tensors of those that expose any.
 /// Returns how many workloads were written.
-pub fn dump_all(workloads: &mut [Box<dyn Workload>], dir: &Path, seed: u64) -> Result<usize> {
+pub(crate) fn dump_all(
+    workloads: &mut [Box<dyn Workload>],
+    dir: &Path,
+    seed: u64,
+) -> Result<usize> {
     let mut written = 0;
     for (index, w) in workloads.iter_mut().enumerate() {
         if w.unavailable().is_some() {

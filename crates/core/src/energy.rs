@@ -23,10 +23,10 @@ pub trait EnergyMeter: Send {
 }
 
 /// The sysfs root of the Linux power-capping framework.
-pub const POWERCAP_ROOT: &str = "/sys/class/powercap";
+pub(crate) const POWERCAP_ROOT: &str = "/sys/class/powercap";
 
 /// The host's energy meter: RAPL when this machine exposes it, else the reason it cannot be read.
-pub fn host_meter() -> Result<Box<dyn EnergyMeter>, String> {
+pub(crate) fn host_meter() -> Result<Box<dyn EnergyMeter>, String> {
     Rapl::open(Path::new(POWERCAP_ROOT)).map(|r| Box::new(r) as Box<dyn EnergyMeter>)
 }
 
@@ -62,13 +62,13 @@ impl Zone {
 /// Package and DRAM RAPL domains of every socket, summed. Package energy covers the cores and
 /// uncore of the whole socket, so it includes whatever else the machine runs meanwhile.
 #[derive(Debug)]
-pub struct Rapl {
+pub(crate) struct Rapl {
     zones: Vec<Zone>,
 }
 
 impl Rapl {
     /// Opens every package zone (`intel-rapl:N`) and its DRAM subzone under `root`.
-    pub fn open(root: &Path) -> Result<Self, String> {
+    pub(crate) fn open(root: &Path) -> Result<Self, String> {
         let entries = fs::read_dir(root).map_err(|e| {
             format!(
                 "no RAPL energy counters: {} cannot be read ({e}); machines without them \

@@ -6,33 +6,56 @@ use std::path::PathBuf;
 /// user can act on the message without reading code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file at fault.
         path: PathBuf,
+        /// What the OS said.
         #[source]
         source: std::io::Error,
     },
     /// Reading or writing a run file (tensorbench-schema's error names the file and field).
     #[error(transparent)]
     Schema(#[from] tensorbench_schema::Error),
+    /// A flag or argument that cannot be used.
     #[error("invalid argument {flag}: {reason}")]
-    BadArgument { flag: String, reason: String },
+    BadArgument {
+        /// The flag at fault, as typed (`--threads`).
+        flag: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// A workload could not prepare, run or check itself.
     #[error("workload {id}: {reason}")]
-    Workload { id: String, reason: String },
+    Workload {
+        /// The workload's measurement id.
+        id: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A clock could not be started or read.
     #[error("clock {clock}: {reason}")]
-    Clock { clock: String, reason: String },
+    Clock {
+        /// Which clock (`host`, `cuda_event`, ...).
+        clock: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Encoding or decoding JSON failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
 }
 
 impl Error {
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             source,
         }
     }
 
+    /// An [`Error::Workload`] for the workload with measurement id `id`.
     pub fn workload(id: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Workload {
             id: id.into(),

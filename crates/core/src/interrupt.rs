@@ -9,7 +9,7 @@ static REQUESTED: AtomicBool = AtomicBool::new(false);
 static SIGNALS: AtomicUsize = AtomicUsize::new(0);
 
 /// Installs the handler once per process; later calls are no-ops.
-pub fn install() {
+pub(crate) fn install() {
     #[cfg(not(target_arch = "wasm32"))]
     let _ = ctrlc::set_handler(|| {
         REQUESTED.store(true, Ordering::SeqCst);

@@ -6,26 +6,22 @@
 //!
 //! ## Measuring your own op
 //!
-//! A framework author implements [`Workload`] for an op and hands it to the sampler (or registers it
-//! in a [`suite::Suite`] to get a whole run file, as the `naive_matmul` example does):
+//! A framework author implements [`Workload`] for an op; one import brings in all it needs. The
+//! sampler measures it directly (below), or a [`suite::Suite`] registers it to get a whole run
+//! file and the common flags, as the `naive_matmul` example does.
 //!
 //! ```
-//! use tensorbench_core::{DType, Sampler, SamplerConfig, Workload, WorkloadSpec, Result};
-//! use tensorbench_core::schema::{Peaks, Status, Validation};
-//! use tensorbench_core::workload::validate_against;
+//! use tensorbench_core::prelude::*;
 //!
 //! struct Scale { spec: WorkloadSpec, x: Vec<f32>, y: Vec<f32> }
 //!
 //! impl Workload for Scale {
 //!     fn spec(&self) -> &WorkloadSpec { &self.spec }
 //!     fn prepare(&mut self, seed: u64) -> Result<()> {
-//!         self.x = tensorbench_core::data::uniform_f32(1024, seed);
-//!         self.y = vec![0.0; 1024];
+//!         (self.x, self.y) = (data::uniform_f32(1024, seed), vec![0.0; 1024]);
 //!         Ok(())
 //!     }
-//!     fn execute(&mut self) {
-//!         for (y, x) in self.y.iter_mut().zip(&self.x) { *y = 2.0 * x; }
-//!     }
+//!     fn execute(&mut self) { for (y, x) in self.y.iter_mut().zip(&self.x) { *y = 2.0 * x; } }
 //!     fn validate(&mut self) -> Result<Validation> {
 //!         let reference: Vec<f64> = self.x.iter().map(|&x| 2.0 * f64::from(x)).collect();
 //!         Ok(validate_against(&self.y, &reference, 1e-6, "f64 scalar"))
@@ -39,8 +35,24 @@
 //! let mut sampler = Sampler::new(SamplerConfig::default(), 32 << 20);
 //! let m = sampler.measure(&mut w, 42, &Peaks::new());
 //! assert_eq!(m.status, Status::Ok);
-//! assert!(m.stats.unwrap().median_ns > 0.0);
 //! ```
+//!
+//! Without a type of its own, the same op is three closures over its state, in closure form:
+//! `suite.bench(spec, setup, run, check)` ([`suite::Suite::bench`], [`closure`]).
+//!
+//! As a suite binary of its own (flags, run file, progress events), `main` is one line:
+//! `suite::main("mine", |s, _| s.add(w))`.
+//!
+//! ## Where the rest lives
+//!
+//! Backends implement [`Device`] (clock, energy counter, cache flush) and [`Clock`]; processes
+//! that run in lock-step implement [`Coordinator`]; runtimes that measure elsewhere implement
+//! [`remote::Executor`]. The run-file types are in [`schema`], their readers and writers in
+//! [`store`].
+
+// Per crate rather than in `[workspace.lints]`: this is a library others depend on, while the
+// workspace's binaries and test crates have no public items worth documenting.
+#![warn(missing_docs)]
 
 pub mod alloc;
 pub mod clock;
@@ -74,3 +86,14 @@ pub use sampler::{Sampler, SamplerConfig};
 pub use schema::{DType, Measurement, Run, Status};
 pub use tensorbench_ops::Profile;
 pub use workload::{NamedTensor, Workload, WorkloadSpec};
+
+/// What a user-defined workload needs, in one import: `use tensorbench_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::closure::FnWorkload;
+    pub use crate::data;
+    pub use crate::error::{Error, Result};
+    pub use crate::sampler::{Sampler, SamplerConfig};
+    pub use crate::schema::{DType, Peaks, Status, Validation};
+    pub use crate::suite::{self, Suite, SuiteOptions};
+    pub use crate::workload::{NamedTensor, Workload, WorkloadSpec, validate_against};
+}

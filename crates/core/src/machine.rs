@@ -50,7 +50,7 @@ fn read_trimmed(path: impl AsRef<Path>) -> Option<String> {
 }
 
 /// Parses Linux's `/sys/.../cache/index*/{level,type,size}`.
-pub fn read_caches(dir: &Path) -> Caches {
+pub(crate) fn read_caches(dir: &Path) -> Caches {
     let mut caches = Caches::default();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return caches;
@@ -75,7 +75,7 @@ pub fn read_caches(dir: &Path) -> Caches {
 }
 
 /// `32K` → 32768; `1024K`; `32M`.
-pub fn parse_cache_size(s: &str) -> Option<u64> {
+pub(crate) fn parse_cache_size(s: &str) -> Option<u64> {
     let s = s.trim();
     let (num, mul) = match s.chars().last()? {
         'K' | 'k' => (&s[..s.len() - 1], 1024),

@@ -14,7 +14,9 @@ pub struct Batch<'a> {
     pub specs: &'a [WorkloadSpec],
     /// The input seed of each spec, as the driver derives it for local workloads.
     pub seeds: &'a [u64],
+    /// The run's `--profile` name (`quick`, `standard`, `full`).
     pub profile: &'a str,
+    /// Hot or cold caches, as the run's `--cold` asks.
     pub mode: CacheMode,
 }
 

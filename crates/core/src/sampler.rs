@@ -19,7 +19,9 @@ use tensorbench_ops::Profile;
 pub struct SamplerConfig {
     /// Seconds of untimed-for-results running before sampling starts.
     pub warmup_s: f64,
+    /// Fewest samples taken, whatever the CI (up to the time caps).
     pub min_samples: usize,
+    /// Most samples taken.
     pub max_samples: usize,
     /// Sampling goes on at least this long, even once the CI target is met.
     pub min_time_s: f64,
@@ -27,23 +29,25 @@ pub struct SamplerConfig {
     pub max_time_s: f64,
     /// Target relative half-width of the median's confidence interval (0.01 = ±1%).
     pub ci_target: f64,
+    /// Confidence level of the median's interval (0.95).
     pub confidence: f64,
     /// Wanted length of one sample; raised to 1000× the clock's resolution when that is longer.
     pub sample_target_s: f64,
+    /// Hot caches, or cold: caches flushed before every sample.
     pub mode: CacheMode,
     /// Also stop at `max_time_s` of wall-clock time. Drivers whose processes must take identical
     /// decisions from identical clock readings (MPI ranks) turn this off: wall time differs per rank.
     #[serde(default = "yes")]
     pub wall_time_cap: bool,
     /// When `max_time_s` comes before `min_samples`, sampling goes on to `min_samples` unless
-    /// this much time is spent (0: `max_time_s` is the only cap). Probes set it (see
-    /// [`PROBE_TIME_CAP_S`]) so a ceiling rests on at least `min_samples` samples.
+    /// this much time is spent (0: `max_time_s` is the only cap). Probes set it (to
+    /// 3 s) so a ceiling rests on at least `min_samples` samples.
     #[serde(default)]
     pub min_samples_cap_s: f64,
 }
 
 /// Most seconds a roofline probe samples to reach its `min_samples`.
-pub const PROBE_TIME_CAP_S: f64 = 3.0;
+pub(crate) const PROBE_TIME_CAP_S: f64 = 3.0;
 
 fn yes() -> bool {
     true
@@ -97,6 +101,7 @@ impl Default for SamplerConfig {
 /// Drives one workload at a time through validate-then-time.
 #[derive(Debug)]
 pub struct Sampler {
+    /// How this sampler samples.
     pub config: SamplerConfig,
     flusher: Option<CacheFlusher>,
 }
@@ -294,7 +299,7 @@ fn cold_too_short(mode: CacheMode, per_iter_ns: f64, resolution_ns: f64) -> Opti
 }
 
 /// Fewest clock ticks one cold iteration should last for its samples to mean much.
-pub const COLD_MIN_TICKS: f64 = 100.0;
+pub(crate) const COLD_MIN_TICKS: f64 = 100.0;
 
 /// The timed total or the wall-clock time is past `max_time_s` (and past `min_samples_cap_s`
 /// while fewer than `min_samples` samples are in).

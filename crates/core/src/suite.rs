@@ -1,5 +1,5 @@
 //! What a suite binary registers: workloads on their devices, probes, batches for remote
-//! executors, and the few things a target adds to the run. The one driver ([`crate::driver`])
+//! executors, and the few things a target adds to the run. The one driver ([`main`], [`run_suite`])
 //! runs it. A suite binary is a few lines:
 //!
 //! ```no_run
@@ -16,9 +16,8 @@ use crate::workload::{Unavailable, Workload, WorkloadSpec};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use crate::driver::{SuiteError, main, main_with, measure_isolated, run_suite, run_with};
+pub use crate::driver::{SuiteError, main, main_with, measure_isolated, run_suite};
 pub use crate::error::panic_message;
-pub use crate::interrupt;
 pub use crate::options::{SuiteOptions, exit, profile_parser};
 
 /// What a probe's result contributes to the run's peaks.
@@ -231,7 +230,7 @@ impl Suite {
 
     /// Keeps the workloads whose id matches; probes stay. Errors when the pattern is invalid or
     /// matches no workload.
-    pub fn retain_matching(&mut self, pattern: &str) -> Result<(), SuiteError> {
+    pub(crate) fn retain_matching(&mut self, pattern: &str) -> Result<(), SuiteError> {
         let bad = SuiteError::BadInput;
         let re = regex::Regex::new(pattern).map_err(|e| {
             bad(format!(

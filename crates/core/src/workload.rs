@@ -15,6 +15,7 @@ pub use tensorbench_schema::spec::WorkloadSpec;
 ///
 /// Implementations must not time anything themselves: the one sampler does.
 pub trait Workload: Send {
+    /// What this workload is: id, op, parameters, cost model.
     fn spec(&self) -> &WorkloadSpec;
 
     /// Allocate and fill the inputs from `seed` (fresh random data each run).
@@ -58,13 +59,13 @@ pub trait Workload: Send {
 /// A workload that cannot run here: listed and filtered like any other, recorded as `skipped`
 /// with its reason (see [`crate::suite::Suite::add_skipped`]).
 #[derive(Debug)]
-pub struct Unavailable {
+pub(crate) struct Unavailable {
     spec: WorkloadSpec,
     reason: String,
 }
 
 impl Unavailable {
-    pub fn new(spec: WorkloadSpec, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(spec: WorkloadSpec, reason: impl Into<String>) -> Self {
         Self {
             spec,
             reason: reason.into(),
@@ -92,23 +93,31 @@ impl Workload for Unavailable {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TensorRole {
+    /// Given to the op.
     Input,
+    /// Produced by the op.
     Output,
 }
 
 /// A copy of one of a workload's tensors, row-major f32 (other dtypes are converted to f32).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamedTensor {
+    /// The tensor's name, also its file name (`<name>.f32`).
     pub name: String,
+    /// Input or output.
     pub role: TensorRole,
+    /// Dimensions, outermost first.
     pub shape: Vec<usize>,
+    /// The values, row-major.
     pub data: Vec<f32>,
 }
 
 impl NamedTensor {
+    /// A copy of an input tensor.
     pub fn input(name: &str, shape: &[usize], data: &[f32]) -> Self {
         Self::new(name, TensorRole::Input, shape, data)
     }
+    /// A copy of an output tensor.
     pub fn output(name: &str, shape: &[usize], data: &[f32]) -> Self {
         Self::new(name, TensorRole::Output, shape, data)
     }
@@ -140,7 +149,7 @@ pub struct CacheFlusher {
 const FLUSH_PER_THREAD: u64 = 4 << 20;
 
 impl CacheFlusher {
-    pub fn new(llc_bytes: u64) -> Self {
+    pub(crate) fn new(llc_bytes: u64) -> Self {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let bytes = (llc_bytes.max(1 << 20) / 2 * 3).max(FLUSH_PER_THREAD * threads as u64);
         // Written once so that real pages back it: untouched zero pages all map to one page.
@@ -153,6 +162,7 @@ impl CacheFlusher {
         self.buf.len() as u64 * 8
     }
 
+    /// Reads the whole buffer once, spread over every logical core.
     pub fn flush(&mut self) {
         let chunk = self.buf.len().div_ceil(self.threads).max(1);
         let mut parts = self.buf.chunks(chunk);

@@ -5,17 +5,29 @@
 
 /// Op names.
 pub mod op {
+    /// Elementwise sum of two tensors.
     pub const ADD: &str = "add";
+    /// Elementwise product of two tensors.
     pub const MUL: &str = "mul";
+    /// Elementwise max(x, 0).
     pub const RELU: &str = "relu";
+    /// Elementwise GELU (tanh approximation).
     pub const GELU: &str = "gelu";
+    /// Elementwise e^x.
     pub const EXP: &str = "exp";
+    /// Sum of all elements.
     pub const SUM: &str = "sum";
+    /// Dot product of two vectors.
     pub const DOT: &str = "dot";
+    /// Softmax along each row.
     pub const SOFTMAX: &str = "softmax";
+    /// Layer normalisation of each row.
     pub const LAYER_NORM: &str = "layer_norm";
+    /// General matrix multiply, C = A·B.
     pub const GEMM: &str = "gemm";
+    /// Matrix transpose.
     pub const TRANSPOSE: &str = "transpose";
+    /// Copy of a buffer (memory bandwidth).
     pub const COPY: &str = "copy";
 }
 
@@ -23,15 +35,19 @@ pub mod op {
 pub mod param {
     /// Elements of a flat vector.
     pub const N: &str = "n";
-    /// Rows and columns of a row-major matrix (row-wise ops).
+    /// Rows of a row-major matrix (row-wise ops).
     pub const ROWS: &str = "rows";
+    /// Columns of a row-major matrix (row-wise ops).
     pub const COLS: &str = "cols";
-    /// C\[m×n\] = A\[m×k\]·B\[k×n\]: `n` is [`N`].
+    /// Rows of A and C in C\[m×n\] = A\[m×k\]·B\[k×n\] (`n` is [`N`]).
     pub const M: &str = "m";
+    /// The contracted dimension of a GEMM: columns of A, rows of B.
     pub const K: &str = "k";
-    /// Samples in a batch, layer width and layer count of an MLP.
+    /// Samples in a batch of an MLP.
     pub const BATCH: &str = "batch";
+    /// Layer width of an MLP.
     pub const WIDTH: &str = "width";
+    /// Layer count of an MLP.
     pub const LAYERS: &str = "layers";
     /// Message size of a collective or transfer, in bytes.
     pub const BYTES: &str = "bytes";

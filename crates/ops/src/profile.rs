@@ -11,11 +11,14 @@ pub enum Profile {
     /// CI-sized: a few points per op, short sampling (the default).
     #[default]
     Quick,
+    /// More sizes per op and longer sampling.
     Standard,
+    /// The largest sizes, the longest sampling and a ±0.5% CI target.
     Full,
 }
 
 impl Profile {
+    /// Every profile, shortest first.
     pub const ALL: [Profile; 3] = [Profile::Quick, Profile::Standard, Profile::Full];
 
     /// The name on the command line and in run files.
@@ -38,6 +41,7 @@ impl fmt::Display for Profile {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown profile {name:?}: expected one of quick, standard, full")]
 pub struct ParseProfileError {
+    /// The name that was given.
     pub name: String,
 }
 

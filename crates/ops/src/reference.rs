@@ -12,6 +12,7 @@ pub fn widen<T: Copy + Into<f64>>(a: &[T]) -> Vec<f64> {
     a.iter().map(|&v| v.into()).collect()
 }
 
+/// max(x, 0).
 pub fn relu(x: f64) -> f64 {
     x.max(0.0)
 }

@@ -12,17 +12,25 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::PathBuf;
 
+/// One progress event, as one line of JSON tagged by `event`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The run stream is open: where it is, so a supervisor can `--resume` it.
-    Run { run_id: String, stream: PathBuf },
+    Run {
+        /// The run's `run_id`.
+        run_id: String,
+        /// Path of the run's `.jsonl` stream.
+        stream: PathBuf,
+    },
     /// A workload is about to be measured.
     Start {
+        /// The workload's measurement id.
         id: String,
         /// Position among the run's workloads, from 0.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         index: Option<usize>,
+        /// How many workloads the run measures.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         total: Option<usize>,
         /// What is being measured, so a supervisor can record it `failed` if it hangs.
@@ -30,9 +38,19 @@ pub enum Event {
         spec: Option<Box<WorkloadSpec>>,
     },
     /// A workload's measurement was made (it is recorded in the stream right after).
-    Done { id: String, status: Status },
+    Done {
+        /// The workload's measurement id.
+        id: String,
+        /// The measurement's status.
+        status: Status,
+    },
     /// The run file is written.
-    Finished { path: PathBuf, status: RunStatus },
+    Finished {
+        /// Path of the finished run file.
+        path: PathBuf,
+        /// The run's status.
+        status: RunStatus,
+    },
 }
 
 impl Event {

@@ -19,6 +19,10 @@
 //! assert_eq!(m.status, Status::Skipped);
 //! ```
 
+// Per crate rather than in `[workspace.lints]`: this is a library others depend on, while the
+// workspace's binaries and test crates have no public items worth documenting.
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod events;
 pub mod roofline;

@@ -11,9 +11,10 @@
 use crate::schema::{Bound, DType, Measurement, Peaks, Roofline};
 use std::collections::BTreeMap;
 
-/// The DRAM bandwidth ceiling at the run's thread count (the best ordinary-store STREAM kernel),
-/// and the f32 compute ceiling at the run's thread count. Every device's probes publish both.
+/// The DRAM bandwidth ceiling at the run's thread count (the best ordinary-store STREAM kernel).
+/// Every device's probes publish it and [`COMPUTE_KEY`].
 pub const BANDWIDTH_KEY: &str = "bandwidth_gbps";
+/// The f32 compute ceiling at the run's thread count.
 pub const COMPUTE_KEY: &str = "compute_gflops";
 /// Where a measurement records its footprint (bytes it allocates) in `extra`.
 pub const FOOTPRINT_KEY: &str = "footprint_bytes";
@@ -21,13 +22,18 @@ pub const FOOTPRINT_KEY: &str = "footprint_bytes";
 /// A level of the memory hierarchy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// The level-1 data cache.
     L1,
+    /// The level-2 cache.
     L2,
+    /// The level-3 (last-level) cache, up to the measured working-set knee.
     L3,
+    /// Main memory.
     Dram,
 }
 
 impl Level {
+    /// Every level, nearest the core first.
     pub const ALL: [Level; 4] = [Level::L1, Level::L2, Level::L3, Level::Dram];
 
     /// How tables name it: `L1`, `L2`, `L3`, `DRAM`.
@@ -90,10 +96,15 @@ pub fn compute_key_at(dtype: DType, threads: usize) -> String {
 /// What is being placed: one measurement's cost model, rate and shape.
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
+    /// The device whose ceilings apply (a key of the run's `peaks`).
     pub device: &'a str,
+    /// Element type: picks the compute ceiling.
     pub dtype: DType,
+    /// FLOPs of one iteration.
     pub flops: f64,
+    /// Minimal bytes one iteration moves.
     pub bytes: f64,
+    /// Time of one iteration (the median), in seconds.
     pub seconds: f64,
     /// Threads the kernel used; 0 when unknown (then the run's thread count's ceilings apply).
     pub threads: usize,

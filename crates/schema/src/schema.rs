@@ -12,16 +12,24 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DType {
+    /// 64-bit float.
     F64,
+    /// 32-bit float.
     F32,
+    /// IEEE 754 half-precision float.
     F16,
+    /// bfloat16: f32's exponent, 8-bit mantissa.
     Bf16,
+    /// 32-bit signed integer.
     I32,
+    /// 8-bit signed integer.
     I8,
+    /// 8-bit unsigned integer.
     U8,
 }
 
 impl DType {
+    /// The name ids and run files spell it with (`f32`, `bf16`, ...).
     pub fn name(self) -> &'static str {
         match self {
             DType::F64 => "f64",
@@ -33,6 +41,7 @@ impl DType {
             DType::U8 => "u8",
         }
     }
+    /// Bytes of one element.
     pub fn size_bytes(self) -> usize {
         match self {
             DType::F64 => 8,
@@ -57,10 +66,15 @@ impl DType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockSource {
+    /// The host's monotonic clock.
     Host,
+    /// CUDA events recorded around the batch.
     CudaEvent,
+    /// wgpu timestamp queries.
     WgpuTimestamp,
+    /// `performance.now()` in a JavaScript engine.
     PerformanceNow,
+    /// `MPI_Wtime`, the slowest rank's time.
     MpiWtime,
     /// A scripted clock, used by tests of the sampler only.
     Fake,
@@ -70,11 +84,14 @@ pub enum ClockSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CacheMode {
+    /// Caches warm from the previous iteration (the default).
     #[default]
     Hot,
+    /// Caches flushed before every sample (`--cold`).
     Cold,
 }
 
+/// What became of a measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -100,11 +117,16 @@ impl Status {
     }
 }
 
+/// Tukey outlier counts of the samples.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutlierCounts {
+    /// Samples below Q1 − 3·IQR.
     pub low_severe: usize,
+    /// Samples between Q1 − 3·IQR and Q1 − 1.5·IQR.
     pub low_mild: usize,
+    /// Samples between Q3 + 1.5·IQR and Q3 + 3·IQR.
     pub high_mild: usize,
+    /// Samples above Q3 + 3·IQR.
     pub high_severe: usize,
 }
 
@@ -128,24 +150,35 @@ pub enum CiMethod {
 /// Summary statistics of the per-iteration samples, in nanoseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
+    /// Median per-iteration time.
     pub median_ns: f64,
     /// Distribution-free confidence interval of the median, robust to serial dependence.
     pub ci_low_ns: f64,
+    /// Upper end of the median's confidence interval.
     pub ci_high_ns: f64,
     /// The level the interval has: the one asked for, or lower when `ci_method` is `range`.
     pub confidence: f64,
+    /// How the interval was formed.
     #[serde(default)]
     pub ci_method: CiMethod,
     /// Independent samples worth as much as these (n over the dependence's variance inflation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effective_samples: Option<f64>,
+    /// Mean per-iteration time.
     pub mean_ns: f64,
+    /// Standard deviation of the samples.
     pub std_ns: f64,
+    /// Median absolute deviation of the samples.
     pub mad_ns: f64,
+    /// Fastest sample.
     pub min_ns: f64,
+    /// Slowest sample.
     pub max_ns: f64,
+    /// 5th percentile.
     pub p05_ns: f64,
+    /// 95th percentile.
     pub p95_ns: f64,
+    /// Tukey outlier counts.
     pub outliers: OutlierCounts,
 }
 
@@ -156,11 +189,13 @@ pub struct Energy {
     /// The counter read, e.g. `rapl:package-0+dram`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Joules per iteration over the sampling loop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub joules_per_iter: Option<f64>,
     /// Mean power over the timed batches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watts: Option<f64>,
+    /// GFLOP per joule (absent for ops without FLOPs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gflops_per_joule: Option<f64>,
     /// Why there is no figure (no counter on this machine, permission, too short to resolve).
@@ -169,6 +204,7 @@ pub struct Energy {
 }
 
 impl Energy {
+    /// A record with no figure, only the reason there is none.
     pub fn unavailable(reason: impl Into<String>) -> Self {
         Self {
             unavailable: Some(reason.into()),
@@ -177,22 +213,29 @@ impl Energy {
     }
 }
 
+/// Rates at the median time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Throughput {
+    /// GFLOP/s at the median time (absent for ops without FLOPs).
     pub gflops: Option<f64>,
+    /// GB/s of minimal bytes moved, at the median time (absent for ops without bytes).
     pub gbps: Option<f64>,
 }
 
+/// Which ceiling limits a measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Bound {
+    /// Left of the ridge point: limited by memory bandwidth.
     Memory,
+    /// Right of the ridge point: limited by arithmetic.
     Compute,
 }
 
 /// Where a measurement stands against the ceilings measured in the same run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Roofline {
+    /// Which ceiling limits it at its intensity.
     pub bound: Bound,
     /// Achieved rate over the attainable rate at this arithmetic intensity (0..~1).
     pub pct_of_peak: f64,
@@ -216,31 +259,42 @@ pub struct Roofline {
     pub above_ceiling: Option<String>,
 }
 
+/// The check of a workload's output against a higher-precision reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Validation {
+    /// Largest relative error of the output against the reference.
     pub max_rel_err: f64,
+    /// Largest error that passes.
     pub tolerance: f64,
+    /// `max_rel_err <= tolerance`.
     pub passed: bool,
     /// What the output was checked against, e.g. `f64 scalar reference`.
     pub reference: String,
 }
 
+/// Heap allocations of one iteration (the fewest seen over the samples).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllocCounts {
     /// Heap allocations per iteration of the timed body.
     pub count: u64,
+    /// Heap bytes allocated per iteration of the timed body.
     pub bytes: u64,
 }
 
 /// How the sampler ended for this measurement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SamplingInfo {
+    /// Which clock the samples were read from.
     pub clock_source: ClockSource,
+    /// That clock's resolution as measured on this machine.
     pub clock_resolution_ns: f64,
+    /// Time spent warming up before sampling.
     pub warmup_ns: f64,
+    /// Timed time of all samples together.
     pub total_time_ns: f64,
     /// True when the CI target was met on a stationary series; false when a cap stopped it first.
     pub converged: bool,
+    /// Relative half-width of the median's CI asked for (0.01 = ±1%).
     pub ci_target: f64,
     /// Set when the samples drifted (their level moved during sampling), with the reason. The
     /// measurement stays `ok`, its CI spans the drift, and comparisons of it say so.
@@ -251,32 +305,50 @@ pub struct SamplingInfo {
 /// One op at one parameter point on one backend, measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
+    /// `<suite>/<op>/<backend>/<dtype>/<k=v,…>`, params sorted by key; what comparisons join on.
     pub id: String,
+    /// The op, e.g. `add`, `gemm`.
     pub op: String,
+    /// Kernel family or, for peers, the framework.
     pub backend: String,
+    /// Where it ran, e.g. `cpu`, `cuda:0`.
     pub device: String,
+    /// Element type.
     pub dtype: DType,
+    /// The parameter point.
     pub params: BTreeMap<String, serde_json::Value>,
+    /// Threads the kernel used.
     pub threads: usize,
+    /// Hot or cold caches.
     pub mode: CacheMode,
     /// Floating-point operations of one iteration.
     pub flops: f64,
     /// Minimal bytes one iteration must move to and from memory.
     pub bytes: f64,
+    /// Per-iteration time of each sample (sample time / `iters_per_sample`).
     #[serde(default)]
     pub samples_ns: Vec<f64>,
+    /// Iterations timed together in one sample.
     pub iters_per_sample: u64,
+    /// Summary statistics of `samples_ns`; absent unless timed.
     pub stats: Option<Stats>,
+    /// Rates at the median time.
     pub throughput: Option<Throughput>,
+    /// Placement under the run's ceilings; absent without probes.
     pub roofline: Option<Roofline>,
+    /// The check of the output against the reference.
     pub validation: Option<Validation>,
+    /// Heap allocations per iteration; absent without the counting allocator.
     pub alloc: Option<AllocCounts>,
+    /// How sampling went.
     pub sampling: Option<SamplingInfo>,
     /// Energy per op from a hardware counter, or why there is none (absent in files written
     /// before energy was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub energy: Option<Energy>,
+    /// `ok`, `invalid`, `failed` or `skipped`.
     pub status: Status,
+    /// Why it is not `ok`: the error, the failed check, or why it was skipped.
     pub reason: Option<String>,
     /// Extra, backend-specific fields (e.g. `ranks`, `busbw_gbps`, the SM clock).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -321,19 +393,29 @@ impl Measurement {
     }
 }
 
+/// Cache sizes in bytes; `None` where the machine does not say.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Caches {
+    /// L1 data cache bytes.
     pub l1d: Option<u64>,
+    /// L2 cache bytes.
     pub l2: Option<u64>,
+    /// L3 cache bytes.
     pub l3: Option<u64>,
 }
 
+/// A GPU found while registering a suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GpuInfo {
+    /// Adapter or device name.
     pub name: String,
+    /// The API it was found through (`cuda`, `wgpu/vulkan`, ...).
     pub backend: String,
+    /// The kind of device as the API reports it (`DiscreteGpu`, `IntegratedGpu`, ...).
     pub device_type: Option<String>,
+    /// Driver name and version, if reported.
     pub driver: Option<String>,
+    /// Further facts the backend reports.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
@@ -341,35 +423,57 @@ pub struct GpuInfo {
 /// The machine a run was measured on. Unknown fields are `null`, never guessed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Machine {
+    /// Host name.
     pub hostname: Option<String>,
+    /// CPU brand string.
     pub cpu_model: Option<String>,
+    /// Architecture, e.g. `x86_64`.
     pub arch: String,
+    /// Physical cores.
     pub physical_cores: Option<usize>,
+    /// Logical cores (hardware threads) available to the process.
     pub logical_cores: usize,
+    /// Cache sizes.
     pub caches: Caches,
+    /// SIMD features detected at run time.
     pub features: Vec<String>,
+    /// Total memory in bytes.
     pub memory_bytes: Option<u64>,
+    /// Operating system and version.
     pub os: Option<String>,
+    /// Kernel version.
     pub kernel: Option<String>,
+    /// Version of the rustc that built the suite.
     pub rustc: Option<String>,
+    /// CPU frequency governor of cpu0.
     pub governor: Option<String>,
+    /// One-minute load average when the machine was read.
     pub load_avg_1m: Option<f64>,
+    /// GPUs found by the suite.
     #[serde(default)]
     pub gpus: Vec<GpuInfo>,
 }
 
+/// The git checkout a suite ran in; all `None` outside one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GitInfo {
+    /// `HEAD` commit hash.
     pub commit: Option<String>,
+    /// Whether tracked files had uncommitted changes.
     pub dirty: Option<bool>,
+    /// Branch name.
     pub branch: Option<String>,
 }
 
+/// How far a run got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
+    /// Still being written (stream only).
     Running,
+    /// Finished normally.
     Complete,
+    /// Stopped early (signal, or a stream without its `end` record).
     Interrupted,
 }
 
@@ -380,20 +484,33 @@ pub type Peaks = BTreeMap<String, BTreeMap<String, f64>>;
 /// A whole run: who, where, how, and every measurement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
+    /// Schema version of the file; readers refuse others.
     pub schema_version: u32,
+    /// `YYYY-MM-DDTHH-MM-SSZ-<target>-<6 hex>`: sorts by time, unique per process.
     pub run_id: String,
+    /// The suite that ran, e.g. `cpu`.
     pub target: String,
+    /// The `--profile` it ran with.
     pub profile: String,
+    /// The command line, as typed.
     pub command: String,
+    /// Start time, RFC 3339, UTC.
     pub started_at: String,
+    /// End time, RFC 3339, UTC; `None` while running.
     pub finished_at: Option<String>,
+    /// Running, complete or interrupted.
     pub status: RunStatus,
+    /// The checkout the suite ran in.
     pub git: GitInfo,
+    /// The machine it ran on.
     pub machine: Machine,
     /// Build profile of the suite binary (`bench`, `release`, `debug`).
     pub build_profile: String,
+    /// The sampler configuration, threads, filter, seed and what the target adds.
     pub config: serde_json::Value,
+    /// Ceilings measured by this run's probes.
     pub peaks: Peaks,
+    /// Every measurement, in run order.
     pub measurements: Vec<Measurement>,
 }
 

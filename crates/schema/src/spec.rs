@@ -10,12 +10,15 @@ use std::collections::BTreeMap;
 pub struct WorkloadSpec {
     /// Stable across runs and machines; what comparisons join on, e.g. `cpu-simd/add/f32/n=1024`.
     pub id: String,
+    /// The op, e.g. `add`, `gemm` (see `tensorbench_ops::op`).
     pub op: String,
     /// Kernel family, e.g. `scalar`, `simd`, `rayon`, `ndarray`, `cuda`.
     pub backend: String,
     /// Where it runs, e.g. `cpu`, `cuda:0`.
     pub device: String,
+    /// Element type of the op's data.
     pub dtype: DType,
+    /// The parameter point, e.g. `n`, or `m`, `n`, `k`; part of the id.
     pub params: BTreeMap<String, serde_json::Value>,
     /// Floating-point operations of one `execute`.
     pub flops: f64,
@@ -59,22 +62,26 @@ impl WorkloadSpec {
         self
     }
 
+    /// Sets the cost model: FLOPs and minimal bytes moved by one `execute`.
     pub fn cost(mut self, flops: f64, bytes: f64) -> Self {
         self.flops = flops;
         self.bytes = bytes;
         self
     }
 
+    /// Sets the threads the kernel uses.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads;
         self
     }
 
+    /// Sets where it runs (`cpu` unless set).
     pub fn device(mut self, device: &str) -> Self {
         self.device = device.to_string();
         self
     }
 
+    /// Sets the bytes `prepare` allocates.
     pub fn footprint(mut self, bytes: u64) -> Self {
         self.footprint_bytes = bytes;
         self

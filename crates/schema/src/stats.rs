@@ -47,11 +47,15 @@ pub const DRIFT_Z: f64 = 3.0;
 /// A confidence interval of the median and how it was formed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MedianCi {
+    /// Lower end, in the samples' unit.
     pub low: f64,
+    /// Upper end, in the samples' unit.
     pub high: f64,
     /// The level the interval has (lower than asked for when `method` is `Range`).
     pub confidence: f64,
+    /// How the interval was formed.
     pub method: CiMethod,
+    /// n over the dependence's variance inflation; `None` when not estimated.
     pub effective_samples: Option<f64>,
     /// The multiplier of the median's standard error the interval's half-width stands for.
     pub quantile: f64,
@@ -267,15 +271,20 @@ pub fn relative_ci_half_width(samples: &[f64], confidence: f64) -> Option<f64> {
 /// The first and second halves of a series, set against each other.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Halves {
+    /// CI of the first half's median.
     pub first: MedianCi,
+    /// CI of the second half's median.
     pub second: MedianCi,
+    /// Median of the first half.
     pub first_median: f64,
+    /// Median of the second half.
     pub second_median: f64,
     /// Difference of the halves' medians in standard errors of that difference.
     pub z: f64,
 }
 
 impl Halves {
+    /// Whether the halves' medians differ by more than [`DRIFT_Z`] standard errors.
     pub fn drifted(&self) -> bool {
         self.z > DRIFT_Z
     }

@@ -20,12 +20,18 @@ pub enum Record {
     Header(Box<Run>),
     /// Ceilings measured by a probe: device → name → value.
     Peaks {
+        /// The device the ceilings are of.
         device: String,
+        /// Ceiling name → value.
         values: BTreeMap<String, f64>,
     },
+    /// One finished measurement.
     Measurement(Box<Measurement>),
+    /// The run is over: the stream is complete.
     End {
+        /// How the run ended.
         status: RunStatus,
+        /// When it ended, RFC 3339, UTC.
         finished_at: String,
     },
 }
@@ -89,14 +95,17 @@ impl RunWriter {
         })
     }
 
+    /// The run as written so far.
     pub fn run(&self) -> &Run {
         &self.run
     }
 
+    /// Where the `.jsonl` stream is.
     pub fn stream_path(&self) -> &Path {
         &self.stream_path
     }
 
+    /// Where the finished `.json` run file goes.
     pub fn final_path(&self) -> &Path {
         &self.final_path
     }
@@ -111,6 +120,7 @@ impl RunWriter {
             .map_err(|e| Error::io(&self.stream_path, e))
     }
 
+    /// Adds ceilings of `device` to the run and appends them to the stream.
     pub fn record_peaks(&mut self, device: &str, values: BTreeMap<String, f64>) -> Result<()> {
         self.run
             .peaks
@@ -123,6 +133,7 @@ impl RunWriter {
         })
     }
 
+    /// Adds a measurement to the run and appends it to the stream.
     pub fn record(&mut self, m: Measurement) -> Result<()> {
         self.append(&Record::Measurement(Box::new(m.clone())))?;
         self.run.measurements.push(m);
