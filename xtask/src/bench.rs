@@ -390,7 +390,11 @@ fn suite_args(args: &BenchArgs) -> Vec<String> {
 
 /// `mpirun` is Open MPI's launcher: it (not we) starts and connects the ranks, on this host or
 /// the hosts of `--hostfile`.
-fn mpirun_args(args: &BenchArgs, binary: &Path, suite_args: Vec<String>) -> Result<Vec<String>> {
+pub(crate) fn mpirun_args(
+    args: &BenchArgs,
+    binary: &Path,
+    suite_args: Vec<String>,
+) -> Result<Vec<String>> {
     if which("mpirun").is_none() {
         anyhow::bail!(
             "the distributed target needs Open MPI: apt-get install -y libopenmpi-dev openmpi-bin libclang-dev"

@@ -18,35 +18,47 @@ pub fn cargo() -> String {
 /// Builds one binary of one package with the `bench` profile and returns its path, read from
 /// cargo's JSON messages (so custom target dirs work).
 pub fn build_binary(package: &str, bin: &str, features: &[&str]) -> Result<PathBuf> {
+    build_artifact(package, "--bin", bin, features, "bench")
+}
+
+/// Builds `kind` (`--bin` or `--example`) `name` of `package` with `profile` and returns its
+/// path, read from cargo's JSON messages.
+pub fn build_artifact(
+    package: &str,
+    kind: &str,
+    name: &str,
+    features: &[&str],
+    profile: &str,
+) -> Result<PathBuf> {
     let mut cmd = Command::new(cargo());
     cmd.current_dir(root())
         .args([
             "build",
             "--profile",
-            "bench",
+            profile,
             "--package",
             package,
-            "--bin",
-            bin,
+            kind,
+            name,
         ])
         .args(["--message-format", "json-render-diagnostics"]);
     if !features.is_empty() {
         cmd.args(["--features", &features.join(",")]);
     }
-    eprintln!("building {bin} ({package}{})", feature_note(features));
+    eprintln!("building {name} ({package}{})", feature_note(features));
     let out = cmd
         .stderr(std::process::Stdio::inherit())
         .output()
         .with_context(|| format!("could not start `{}`", cargo()))?;
     if !out.status.success() {
-        anyhow::bail!("building {bin} failed (see the compiler output above)");
+        anyhow::bail!("building {name} failed (see the compiler output above)");
     }
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == bin)
+        .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == name)
         .find_map(|v| v["executable"].as_str().map(PathBuf::from))
-        .with_context(|| format!("cargo built {bin} but reported no executable"))
+        .with_context(|| format!("cargo built {name} but reported no executable"))
 }
 
 fn feature_note(features: &[&str]) -> String {

@@ -31,7 +31,7 @@ enum Pace {
     Sleep(Duration),
     /// Never returns.
     Hang,
-    /// Takes the whole process down with this signal (`abort`, or SIGSEGV sent to itself).
+    /// Takes the whole process down: `abort` (SIGABRT) or `segv` (a null write, SIGSEGV).
     Crash(&'static str),
 }
 
@@ -76,12 +76,12 @@ impl Workload for AddOne {
                 std::thread::sleep(Duration::from_secs(3600));
             },
             Pace::Crash("abort") => std::process::abort(),
-            Pace::Crash(signal) => {
-                let me = std::process::id().to_string();
-                let _ = std::process::Command::new("kill")
-                    .args([&format!("-{signal}"), &me])
-                    .status();
-                std::thread::sleep(Duration::from_secs(60));
+            Pace::Crash(_) => {
+                // A real fault, as a broken kernel makes one: a SIGSEGV sent with `kill` would
+                // be swallowed by std's stack-overflow handler, which only re-faults.
+                // SAFETY: none; this fixture exists to crash its process on purpose.
+                unsafe { std::ptr::null_mut::<u8>().write_volatile(1) };
+                unreachable!("the write above faults");
             }
         }
         for (y, x) in self.y.iter_mut().zip(&self.x) {
@@ -109,7 +109,7 @@ fn register(suite: &mut Suite, _opts: &SuiteOptions) {
     let hang = match std::env::var(HANG_VAR).as_deref() {
         Ok("1") => Pace::Hang,
         Ok("abort") => Pace::Crash("abort"),
-        Ok("segv") => Pace::Crash("SEGV"),
+        Ok("segv") => Pace::Crash("segv"),
         _ => fast,
     };
     suite.add(AddOne::new("hang", "fixture", 16, hang));

@@ -30,7 +30,6 @@ pub mod pattern;
 pub mod reduce;
 pub mod registry;
 pub mod suite;
-pub mod test_support;
 pub mod watchdog;
 
 /// Ranks on one node share its package energy counter, and a collective's energy is spread over

@@ -4,11 +4,11 @@
 use crate::comm::Layout;
 use crate::coordinator::MpiCoordinator;
 use crate::registry::{self, Backend, Entry};
-use crate::test_support::{self, Faulty};
 use crate::watchdog;
 use mpi::Threading;
 use std::process::ExitCode;
 use std::time::Duration;
+use tensorbench_core::Workload;
 use tensorbench_core::suite::{self, Suite, SuiteError, SuiteOptions, exit};
 
 /// The target name written in run files.
@@ -27,6 +27,18 @@ pub struct DistFlags {
 
 /// Entry point of the binary: initialises MPI, runs the suite, returns the agreed exit code.
 pub fn main() -> ExitCode {
+    main_with_wrapper(|_, w| w)
+}
+
+/// Passes each workload (with this rank's layout) through on its way into the suite.
+pub type Wrapper<'a> = dyn Fn(&Layout, Box<dyn Workload>) -> Box<dyn Workload> + 'a;
+
+/// [`main`], with every runnable workload passed through `wrap` as it is registered (skips are
+/// not). For test fixtures that inject faults (`examples/fault_suite.rs`) through the very path
+/// the product takes; the product binary wraps nothing.
+pub fn main_with_wrapper(
+    wrap: impl Fn(&Layout, Box<dyn Workload>) -> Box<dyn Workload>,
+) -> ExitCode {
     let Some((universe, _threading)) = mpi::initialize_with_threading(Threading::Multiple) else {
         eprintln!("error: MPI was already initialised");
         return ExitCode::from(exit::SOME_FAILED);
@@ -37,7 +49,7 @@ pub fn main() -> ExitCode {
         layout: layout.clone(),
     };
     let code = suite::main_with(TARGET, &coordinator, |suite, opts, flags: &DistFlags| {
-        register(suite, opts, flags, &layout)
+        register(suite, opts, flags, &layout, &wrap)
     });
     drop(universe);
     code
@@ -52,12 +64,14 @@ fn install_panic_hook(who: String) {
     }));
 }
 
-/// Registers every rank's workloads (identically on every rank). Collective.
+/// Registers every rank's workloads (identically on every rank), each passed through `wrap`.
+/// Collective.
 pub fn register(
     suite: &mut Suite,
     opts: &SuiteOptions,
     flags: &DistFlags,
     layout: &Layout,
+    wrap: &Wrapper<'_>,
 ) -> Result<(), SuiteError> {
     if !(flags.rank_timeout.is_finite() && flags.rank_timeout > 0.0) {
         return Err(SuiteError::BadInput(format!(
@@ -83,24 +97,12 @@ pub fn register(
         .collect();
     suite.config("backends", backends);
     suite.config("rank_timeout_s", flags.rank_timeout);
-    let fault = test_support::fault_for(layout.rank);
-    let armed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     for entry in registry::entries(opts.profile, layout, &flags.backend) {
-        let entry = match (fault, entry) {
-            (Some(fault), Entry::Run(device, inner)) => {
-                let armed = armed.clone();
-                Entry::Run(
-                    device,
-                    Box::new(Faulty {
-                        inner,
-                        fault,
-                        armed,
-                    }),
-                )
-            }
-            (_, e) => e,
-        };
-        entry.register(suite);
+        match entry {
+            Entry::Run(device, w) => Entry::Run(device, wrap(layout, w)),
+            skip => skip,
+        }
+        .register(suite);
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! The suite binary under real `mpirun`, 2 and 4 ranks: results are read back from the run file
-//! rank 0 wrote. Skipped (with the reason printed) where Open MPI's `mpirun` is not installed.
+//! rank 0 wrote. Faults are injected by the test fixture `examples/fault_suite.rs` (the same suite
+//! with failing or hung workloads), never by the product binary. Skipped (with the reason
+//! printed) where Open MPI's `mpirun` is not installed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -21,7 +23,37 @@ fn mpirun_available() -> bool {
     ok
 }
 
+/// Builds the `fault_suite` example beside this test's binaries (same profile, target dir and
+/// features) and returns its path.
+fn fault_suite() -> PathBuf {
+    let bin_dir = Path::new(BIN).parent().expect("the binary's directory");
+    let profile = match bin_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args([
+        "build",
+        "-p",
+        "tensorbench-distributed",
+        "--example",
+        "fault_suite",
+    ])
+    .args(["--profile", profile, "--target-dir"])
+    .arg(bin_dir.parent().expect("the target directory"));
+    if cfg!(feature = "nccl") {
+        cmd.args(["--features", "nccl"]);
+    }
+    let status = cmd.status().expect("running cargo");
+    assert!(status.success(), "building the fault_suite example failed");
+    bin_dir.join("examples").join("fault_suite")
+}
+
 fn mpirun(ranks: usize, args: &[&str], env: &[(&str, &str)]) -> Output {
+    mpirun_binary(Path::new(BIN), ranks, args, env)
+}
+
+fn mpirun_binary(bin: &Path, ranks: usize, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new("mpirun");
     cmd.args([
         "--allow-run-as-root",
@@ -32,7 +64,7 @@ fn mpirun(ranks: usize, args: &[&str], env: &[(&str, &str)]) -> Output {
     for (k, v) in env {
         cmd.args(["-x", &format!("{k}={v}")]);
     }
-    cmd.arg(BIN).args(args);
+    cmd.arg(bin).args(args);
     cmd.output().expect("running mpirun")
 }
 
@@ -198,7 +230,18 @@ fn a_failing_rank_fails_the_run_and_is_named() {
         "--filter",
         "all_reduce/mpi/.*bytes=64,",
     ];
-    let o = mpirun(2, &args, &[("TENSORBENCH_DIST_FAIL_RANK", "1")]);
+    // The fixture's variable, and the one the product binary used to read.
+    let fault = [
+        ("FAULT_SUITE_FAIL_RANK", "1"),
+        ("TENSORBENCH_DIST_FAIL_RANK", "1"),
+    ];
+    let o = mpirun(2, &args, &fault);
+    assert!(
+        o.status.success(),
+        "the product binary injects no fault: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = mpirun_binary(&fault_suite(), 2, &args, &fault);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     let named = "failed in workload distributed/all_reduce/mpi/f32/bytes=64,ranks=2";
@@ -223,7 +266,12 @@ fn a_hung_rank_is_aborted_by_the_watchdog() {
         "--rank-timeout",
         "3",
     ];
-    let o = mpirun(2, &args, &[("TENSORBENCH_DIST_FAIL_RANK", "0:hang")]);
+    let o = mpirun_binary(
+        &fault_suite(),
+        2,
+        &args,
+        &[("FAULT_SUITE_FAIL_RANK", "0:hang")],
+    );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     let named = "no progress in workload distributed/all_reduce/mpi/f32/bytes=64,ranks=2";

@@ -1,0 +1,125 @@
+//! TEST FIXTURE, not a benchmark: the distributed suite exactly as `tensorbench-distributed` runs
+//! it (same flags, registration and driver, under `mpirun`), with faults injected for the tests.
+//! The product binary reads none of these variables.
+//!
+//! - `FAULT_SUITE_FAIL_RANK=R`: rank R panics in the first workload it runs (`R:hang`: it stops
+//!   responding instead), so a test can check that one bad rank fails the whole run, named;
+//! - `FAULT_SUITE_HANG_ID=ID`: workload ID never returns from `execute`, on every rank, so a
+//!   test can check that xtask's `--timeout` stops it and resumes the run after it.
+//!
+//! ```text
+//! cargo build -p tensorbench-distributed --example fault_suite
+//! FAULT_SUITE_FAIL_RANK=1 mpirun -np 2 -x FAULT_SUITE_FAIL_RANK target/debug/examples/fault_suite --out /tmp/f
+//! ```
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tensorbench_core::schema::{Measurement, Validation};
+use tensorbench_core::workload::NamedTensor;
+use tensorbench_core::{Result, Workload, WorkloadSpec};
+use tensorbench_distributed::comm::Layout;
+
+const FAIL_RANK_VAR: &str = "FAULT_SUITE_FAIL_RANK";
+const HANG_ID_VAR: &str = "FAULT_SUITE_HANG_ID";
+
+/// What the injected fault does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Panic,
+    Hang,
+}
+
+/// The fault `FAULT_SUITE_FAIL_RANK` asks of `rank`, if any.
+fn rank_fault(value: &str, rank: usize) -> Option<Fault> {
+    let (target, mode) = value.split_once(':').unwrap_or((value, "panic"));
+    (target.trim().parse::<usize>().ok()? == rank).then_some(match mode {
+        "hang" => Fault::Hang,
+        _ => Fault::Panic,
+    })
+}
+
+/// `inner`, except that the first `execute` of any workload sharing `armed` fails as `fault`
+/// says; every other call passes through.
+struct Faulty {
+    inner: Box<dyn Workload>,
+    fault: Fault,
+    armed: Arc<AtomicBool>,
+}
+
+impl Workload for Faulty {
+    fn spec(&self) -> &WorkloadSpec {
+        self.inner.spec()
+    }
+    fn prepare(&mut self, seed: u64) -> Result<()> {
+        self.inner.prepare(seed)
+    }
+    fn execute(&mut self) {
+        if !self.armed.swap(false, Ordering::SeqCst) {
+            return self.inner.execute();
+        }
+        match self.fault {
+            Fault::Panic => panic!("injected failure ({FAIL_RANK_VAR})"),
+            // A hung kernel: it never looks at signals or the watchdog.
+            Fault::Hang => loop {
+                std::thread::sleep(Duration::from_secs(1));
+            },
+        }
+    }
+    fn sync(&mut self) -> Result<()> {
+        self.inner.sync()
+    }
+    fn validate(&mut self) -> Result<Validation> {
+        self.inner.validate()
+    }
+    fn tensors(&self) -> Vec<NamedTensor> {
+        self.inner.tensors()
+    }
+    fn unavailable(&self) -> Option<String> {
+        self.inner.unavailable()
+    }
+    fn extra(&self) -> std::collections::BTreeMap<String, serde_json::Value> {
+        self.inner.extra()
+    }
+    fn annotate(&mut self, m: &mut Measurement) {
+        self.inner.annotate(m);
+    }
+}
+
+fn main() -> ExitCode {
+    let fail_rank = std::env::var(FAIL_RANK_VAR).ok();
+    let hang_id = std::env::var(HANG_ID_VAR).ok();
+    // One switch for the whole rank: only the first workload it runs after `--filter` fails.
+    let first = Arc::new(AtomicBool::new(true));
+    tensorbench_distributed::suite::main_with_wrapper(move |layout: &Layout, inner| {
+        let (fault, armed) = if hang_id.as_deref() == Some(inner.spec().id.as_str()) {
+            (Fault::Hang, Arc::new(AtomicBool::new(true)))
+        } else if let Some(f) = fail_rank
+            .as_deref()
+            .and_then(|v| rank_fault(v, layout.rank))
+        {
+            (f, first.clone())
+        } else {
+            return inner;
+        };
+        Box::new(Faulty {
+            inner,
+            fault,
+            armed,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_named_rank_fails() {
+        assert_eq!(rank_fault("1", 1), Some(Fault::Panic));
+        assert_eq!(rank_fault("1", 0), None);
+        assert_eq!(rank_fault("2:hang", 2), Some(Fault::Hang));
+        assert_eq!(rank_fault("x", 0), None);
+    }
+}

@@ -1,0 +1,307 @@
+//! xtask's `--timeout` on every target: a hung workload is stopped at its cap, recorded `failed`,
+//! and the run resumed after it. Each test supervises a real suite binary: a test fixture where
+//! the product has no hang to offer (cpu, wgpu, distributed), or the product itself with a
+//! runtime that stops answering mid-batch (wasm in Node). A test whose target cannot run here
+//! prints why and passes (the wasm one fails instead under `TB_REQUIRE_WASM=1`).
+
+use super::*;
+use crate::targets::{self, Target};
+use std::path::Path;
+use std::sync::Mutex;
+use tensorbench_core::schema::{Run, RunStatus};
+use tensorbench_core::store::load_run;
+
+/// A workload's cap: far above a quick-profile workload (0.6 s of sampling), far below a hang.
+const CAP: Duration = Duration::from_secs(5);
+/// How long one supervised run may take before the test calls the supervisor broken.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// One supervised run at a time: the child pid is process-wide, and runs sharing two cores
+/// could push a healthy workload past its cap.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn target(name: &str) -> &'static Target {
+    targets::resolve(name).expect("a known target")[0]
+}
+
+/// Builds `kind` (`--bin`, `--example`) `name` of `package` in the dev profile.
+fn build(package: &str, kind: &str, name: &str, features: &[&str]) -> PathBuf {
+    crate::workspace::build_artifact(package, kind, name, features, "dev")
+        .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
+
+/// The suite flags `xtask bench` passes, in quick profile, into `out`.
+fn suite_args(out: &Path, filter: &str) -> Vec<String> {
+    let mut a = strings(&[
+        "--events",
+        "--profile",
+        "quick",
+        "--no-probes",
+        "--seed",
+        "7",
+    ]);
+    a.extend(["--out".into(), out.display().to_string()]);
+    a.extend(["--filter".into(), filter.into()]);
+    a
+}
+
+fn invocation(program: PathBuf, args: Vec<String>, env: &[(&str, &str)]) -> Invocation {
+    Invocation {
+        program,
+        args,
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        workload_timeout: CAP,
+        resume: None,
+    }
+}
+
+/// The ids `inv` would run, in order (`--list-json`), or its exit code and stderr.
+fn list_ids(inv: &Invocation) -> Result<Vec<String>, (Option<i32>, String)> {
+    let out = Command::new(&inv.program)
+        .args(&inv.args)
+        .arg("--list-json")
+        .envs(inv.env.iter().cloned())
+        .stdin(Stdio::null())
+        .output()
+        .expect("the suite starts");
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        return Err((out.status.code(), stderr));
+    }
+    let specs: Vec<WorkloadSpec> = serde_json::from_slice(&out.stdout).expect("one JSON array");
+    Ok(specs.into_iter().map(|s| s.id).collect())
+}
+
+/// Runs `inv` supervised on a thread, so a supervisor that fails to stop a hang fails the test
+/// instead of hanging it.
+fn supervise(inv: Invocation) -> Outcome {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (tx, rx) = mpsc::channel();
+    let started = Instant::now();
+    std::thread::spawn(move || tx.send(run(&inv).expect("supervision works")));
+    let outcome = rx.recv_timeout(DEADLINE).unwrap_or_else(|e| {
+        match CHILD_PID.load(Ordering::SeqCst) {
+            0 => {}
+            pid => signal_group(pid, "-KILL"),
+        }
+        panic!("the supervisor did not stop the hung workload: {e}")
+    });
+    eprintln!(
+        "supervised run, resumed: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    outcome
+}
+
+/// What every target must show: `hang` alone timed out and is recorded `failed` saying so; the
+/// run resumed and finished, every other listed workload `ok`, some of them after the hang.
+fn assert_stopped_and_resumed(outcome: Outcome, listed: &[String], hang: &str) -> Run {
+    assert_eq!(outcome.timed_out, [hang]);
+    assert_eq!(
+        outcome.exit_code,
+        Some(0),
+        "the resumed suite finished normally"
+    );
+    assert!(!outcome.interrupted);
+    let run = load_run(&outcome.run_file.expect("the run was finished")).expect("it parses");
+    assert_eq!(run.status, RunStatus::Complete);
+    let ids: Vec<&str> = run.measurements.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, listed, "every workload has one measurement, in order");
+    let at = listed
+        .iter()
+        .position(|id| id == hang)
+        .expect("the hang is listed");
+    assert!(
+        at + 1 < listed.len(),
+        "workloads after the hang ran in the resumed suite"
+    );
+    let m = &run.measurements[at];
+    assert_eq!(m.status, Status::Failed);
+    let reason = m.reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("timed out"), "{reason}");
+    for m in run.measurements.iter().filter(|m| m.id != hang) {
+        assert_eq!(m.status, Status::Ok, "{}: {:?}", m.id, m.reason);
+    }
+    let stream = outcome.stream.expect("the stream was announced");
+    assert!(
+        !stream.exists(),
+        "the stream is removed once the run is finished"
+    );
+    run
+}
+
+/// Processes still running `exe` (once killed ones have gone), e.g. a hung MPI rank.
+fn left_running(exe: &Path) -> Vec<u32> {
+    let running = || -> Vec<u32> {
+        let dirs = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+        dirs.filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe))
+            .collect()
+    };
+    for _ in 0..20 {
+        if running().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    running()
+}
+
+#[test]
+fn cpu_a_hung_workload_is_stopped_at_its_cap_recorded_failed_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = build("tensorbench-core", "--example", "selftest_suite", &[]);
+    let args = strings(&["--events", "--no-probes", "--seed", "7", "--out"]);
+    let mut inv = invocation(program, args, &[("TENSORBENCH_SELFTEST_HANG", "1")]);
+    inv.args.push(dir.path().display().to_string());
+    inv.workload_timeout = Duration::from_secs(3);
+    let listed = list_ids(&inv).expect("the fixture lists its workloads");
+    let hang = "selftest/hang/fixture/f32/n=16";
+    let run = assert_stopped_and_resumed(supervise(inv), &listed, hang);
+    let ids: Vec<&str> = run.measurements.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids.len(), 7, "{ids:?}");
+    assert!(ids[4..].iter().all(|id| id.contains("/slow/")), "{ids:?}");
+}
+
+#[test]
+fn wgpu_a_hung_kernel_is_stopped_at_its_cap_recorded_failed_and_the_run_goes_on() {
+    let t = target("wgpu");
+    let fixture = build(t.package, "--example", "hang_suite", t.features);
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = t.env.to_vec();
+    env.push(("HANG_SUITE_HANG", "1"));
+    let inv = invocation(fixture, suite_args(dir.path(), "/wgpu/"), &env);
+    let listed = match list_ids(&inv) {
+        Ok(ids) => ids,
+        // The fixture's "no adapter" code.
+        Err((Some(77), why)) => return eprintln!("skipped: {}", why.trim()),
+        Err((code, why)) => panic!("listing failed ({code:?}): {why}"),
+    };
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    let hang = listed[1].clone();
+    assert!(hang.starts_with("gpu/mul/wgpu/"), "{hang}");
+    assert_stopped_and_resumed(supervise(inv), &listed, &hang);
+}
+
+#[test]
+fn distributed_a_hung_collective_under_mpirun_is_stopped_recorded_failed_and_the_run_goes_on() {
+    use clap::Parser as _;
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: crate::bench::BenchArgs,
+    }
+    let t = target("distributed");
+    let bench = Cli::parse_from(["bench", "--target", t.name]).bench;
+    let dir = tempfile::tempdir().unwrap();
+    let filter = "(all_reduce|all_gather)/mpi/.*bytes=(64|4096),";
+    let args = suite_args(dir.path(), filter);
+    let fixture = build(t.package, "--example", "fault_suite", t.features);
+    // The very command line `xtask bench --target distributed` runs, with the fixture binary.
+    let mpirun_args = match crate::bench::mpirun_args(&bench, &fixture, args) {
+        Ok(a) => a,
+        Err(e) => return eprintln!("skipped: {e}"),
+    };
+    let mut inv = invocation("mpirun".into(), mpirun_args, &[]);
+    // Under MPI the sampler has no wall-clock cap (every rank must take the same decisions), and
+    // a quick collective's barrier-synchronised batches take 1-2 s on two loaded cores.
+    inv.workload_timeout = Duration::from_secs(8);
+    let listed = list_ids(&inv).expect("the fixture lists its workloads under mpirun");
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    let hang = listed[1].clone();
+    inv.env.push(("FAULT_SUITE_HANG_ID".into(), hang.clone()));
+    assert_stopped_and_resumed(supervise(inv), &listed, &hang);
+    assert_eq!(left_running(&fixture), [0; 0], "no rank outlives its run");
+}
+
+/// A stand-in for `node` (the script at `TB_NODE`): the real one, except that its first run of
+/// a module forwards only the first `lines` lines of the reply and then stops answering, as a
+/// runtime stuck mid-batch does. `--version` always passes straight through.
+fn stalling_node(dir: &Path, real: &Path, lines: usize) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (script, marker) = (dir.join("node"), dir.join("stalled-once"));
+    let text = format!(
+        "#!/bin/sh\n\
+         [ \"$1\" = --version ] || [ -e '{marker}' ] && exec '{real}' \"$@\"\n\
+         : > '{marker}'\n\
+         '{real}' \"$@\" | head -n {lines}\n\
+         exec sleep 3600\n",
+        marker = marker.display(),
+        real = real.display(),
+    );
+    std::fs::write(&script, text).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+#[test]
+fn wasm_a_runtime_that_hangs_mid_batch_is_stopped_recorded_failed_and_the_run_goes_on() {
+    use tensorbench_wasm::host::build::{self, Variant};
+    use tensorbench_wasm::host::{runtimes, wasm_required};
+    let node = build::check_toolchain().and_then(|()| runtimes::detect(runtimes::Runtime::Node));
+    let node = match node {
+        Ok(found) => found.binary,
+        Err(m) if wasm_required() => panic!("TB_REQUIRE_WASM=1 but {m}"),
+        Err(m) => return eprintln!("skipped: {m}"),
+    };
+    // Built here, outside the supervised run's deadline (the suite builds them before it times
+    // anything, and finds them fresh).
+    for v in Variant::ALL {
+        build::build(v).unwrap_or_else(|e| panic!("{e:#}"));
+    }
+    let t = target("wasm");
+    let program = build(t.package, "--bin", t.bin, t.features);
+    let (dir, bin) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut args = suite_args(dir.path(), "/(add|dot)/.*n=65536");
+    args.extend(strings(&["--runtime", "node"]));
+    // `ready`, then the first measurement of the scalar module's batch: it hangs on the second.
+    let fake = stalling_node(bin.path(), &node, 2);
+    let inv = invocation(program, args, &[("TB_NODE", fake.to_str().unwrap())]);
+    let listed = list_ids(&inv).expect("the suite lists its workloads");
+    let first = listed.iter().position(|id| id.contains("/wasm-scalar/"));
+    let hang = listed[first.expect("a wasm-scalar workload") + 1].clone();
+    assert!(hang.contains("/wasm-scalar/"), "{listed:?}");
+    assert_stopped_and_resumed(supervise(inv), &listed, &hang);
+}
+
+#[test]
+fn cpu_a_workload_that_crashes_the_suite_is_recorded_failed_with_its_signal_and_the_run_goes_on() {
+    let program = build("tensorbench-core", "--example", "selftest_suite", &[]);
+    let hang = "selftest/hang/fixture/f32/n=16";
+    for (mode, signal) in [("abort", "SIGABRT"), ("segv", "SIGSEGV")] {
+        let dir = tempfile::tempdir().unwrap();
+        let args = strings(&["--events", "--no-probes", "--seed", "7", "--out"]);
+        let mut inv = invocation(
+            program.clone(),
+            args,
+            &[("TENSORBENCH_SELFTEST_HANG", mode)],
+        );
+        inv.args.push(dir.path().display().to_string());
+        let outcome = supervise(inv);
+        assert_eq!(outcome.crashed, [hang], "{mode}");
+        assert!(outcome.timed_out.is_empty(), "{mode}");
+        let run = load_run(outcome.run_file.as_ref().expect("the run was finished")).unwrap();
+        assert_eq!(run.status, RunStatus::Complete);
+        assert_eq!(
+            run.measurements.len(),
+            7,
+            "{mode}: every workload has a measurement"
+        );
+        let crashed = &run.measurements[3];
+        assert_eq!(
+            (crashed.id.as_str(), crashed.status),
+            (hang, Status::Failed)
+        );
+        let reason = crashed.reason.as_deref().unwrap_or_default();
+        assert!(reason.contains(signal), "{mode}: {reason}");
+        let others = run.measurements.iter().filter(|m| m.id != hang);
+        assert!(others.into_iter().all(|m| m.status == Status::Ok), "{mode}");
+    }
+}
