@@ -157,7 +157,7 @@ fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
         // Fail before a long run, not after it.
         resolve_run(name, &args.out).map_err(|e| crate::BadInput(format!("--baseline: {e}")))?;
     }
-    targets::resolve(&args.target).map_err(|e| anyhow::Error::new(crate::BadInput(e)))
+    targets::resolve(&args.target).map_err(anyhow::Error::new)
 }
 
 fn run_target(target: &'static Target, args: &BenchArgs, several: bool) -> Result<TargetRun> {

@@ -15,8 +15,17 @@ pub enum Error {
     /// Reading or writing a run file (tensorbench-schema's error names the file and field).
     #[error(transparent)]
     Schema(#[from] tensorbench_schema::Error),
-    #[error("invalid argument {flag}: {reason}")]
-    BadArgument { flag: String, reason: String },
+    /// A flag, environment variable or file at fault; `message` is the whole text the user sees
+    /// and names it. Every suite binary exits 2 on it.
+    #[error("{message}")]
+    BadInput {
+        flag_or_file: String,
+        message: String,
+    },
+    /// A device, counter, library or runtime this machine lacks; `reason` is the whole text the
+    /// user sees (where it is why a measurement has no figure, it becomes that reason verbatim).
+    #[error("{reason}")]
+    Unavailable { what: String, reason: String },
     #[error("workload {id}: {reason}")]
     Workload { id: String, reason: String },
     #[error("clock {clock}: {reason}")]
@@ -30,6 +39,20 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    pub fn bad_input(flag_or_file: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::BadInput {
+            flag_or_file: flag_or_file.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn unavailable(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Unavailable {
+            what: what.into(),
+            reason: reason.into(),
         }
     }
 
