@@ -157,8 +157,7 @@ fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
             );
         }
     }
-    let targets =
-        targets::resolve(&args.target).map_err(|e| anyhow::Error::new(crate::BadInput(e)))?;
+    let targets = targets::resolve(&args.target).map_err(anyhow::Error::new)?;
     // Fail before a long run, not after it.
     if let Some(name) = &args.save_baseline {
         check_name(name).map_err(|e| crate::BadInput(format!("--save-baseline: {e}")))?;

@@ -17,8 +17,7 @@ pub const NO_BASELINE: u8 = 3;
 
 /// The default baselines the selected targets lack.
 fn missing_baselines(args: &BenchArgs) -> Result<Vec<String>> {
-    let targets = crate::targets::resolve(&args.target)
-        .map_err(|e| anyhow::Error::new(crate::BadInput(e)))?;
+    let targets = crate::targets::resolve(&args.target).map_err(anyhow::Error::new)?;
     let several = targets.len() > 1;
     Ok(targets
         .iter()

@@ -83,7 +83,7 @@ pub const TARGETS: &[Target] = &[
 const ALL: &[&str] = &["cpu", "gpu", "distributed"];
 
 /// `all` expands to every target; unknown names are an error listing the known ones.
-pub fn resolve(name: &str) -> Result<Vec<&'static Target>, String> {
+pub fn resolve(name: &str) -> Result<Vec<&'static Target>, crate::BadInput> {
     if name == "all" {
         return Ok(TARGETS.iter().filter(|t| ALL.contains(&t.name)).collect());
     }
@@ -96,12 +96,12 @@ pub fn resolve(name: &str) -> Result<Vec<&'static Target>, String> {
                 .iter()
                 .map(|t| format!("  {:<12} {}", t.name, t.about))
                 .collect();
-            format!(
+            crate::BadInput(format!(
                 "--target {name:?} is not a target; known targets:\n{}\n  {:<12} {}",
                 known.join("\n"),
                 "all",
                 ALL.join(", ")
-            )
+            ))
         })
 }
 
@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn unknown_target_names_the_known_ones() {
-        let err = resolve("tpu").unwrap_err();
+        let err = resolve("tpu").unwrap_err().to_string();
         assert!(err.contains("\"tpu\"") && err.contains("cpu"), "{err}");
         assert_eq!(resolve("cpu").unwrap()[0].bin, "tensorbench-cpu");
         assert_eq!(resolve("all").unwrap().len(), ALL.len());

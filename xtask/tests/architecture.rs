@@ -4,7 +4,8 @@
 //! * the dependency graph, from `cargo metadata`: the schema and core depend on no back-end,
 //!   analysis and report read runs through the schema crate and never build the harness, and the
 //!   schema crate stays free of the harness's dependencies;
-//! * "only core has a timing loop", by a source scan (see [`clock_calls`]).
+//! * "only core has a timing loop", by a source scan (see [`clock_calls`]);
+//! * errors are typed: no `Result<_, String>` in product code (see [`string_errors`]).
 
 use regex::Regex;
 use serde_json::Value;
@@ -304,4 +305,97 @@ fn after() { other.stop(); }
     let hits = clock_calls(source);
     let lines: Vec<&str> = hits.iter().map(|h| h.split(':').next().unwrap()).collect();
     assert_eq!(lines, ["22", "25", "33"], "{hits:#?}");
+}
+
+/// Result types whose error is a bare `String` in `source`, as `line: text`. A simple, line-based
+/// scan, not a parser:
+///
+/// * a hit is a `Result<…>` on one line whose second type argument (at its own nesting level) is
+///   `String`: `Result<Vec<u8>, String>` and `std::result::Result<T, String>` count,
+///   `Result<BTreeMap<String, String>>` does not; a type split over lines is not seen;
+/// * everything after a line that is exactly `#[cfg(test)]` is skipped (test modules close the
+///   file here), and `//` comments are ignored.
+fn string_errors(source: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, raw) in source.lines().enumerate() {
+        if raw.trim() == "#[cfg(test)]" {
+            break;
+        }
+        let line = raw.split("//").next().unwrap_or_default();
+        let hit = line
+            .match_indices("Result<")
+            .any(|(at, m)| error_type(&line[at + m.len()..]) == Some("String"));
+        if hit {
+            found.push(format!("{}: {}", i + 1, raw.trim()));
+        }
+    }
+    found
+}
+
+/// The second type argument in `args` (the text after a `Result<`), trimmed, if it ends on this
+/// line.
+fn error_type(args: &str) -> Option<&str> {
+    let (mut depth, mut comma) = (1usize, None);
+    for (i, c) in args.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return comma.map(|at: usize| args[at + 1..i].trim());
+                }
+            }
+            ',' if depth == 1 => comma = Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Errors are thiserror enums (one per library crate), never a bare `String`: product code
+/// (`src/` of every workspace package, not its tests) has no `Result<_, String>`.
+#[test]
+fn no_string_errors_in_product_code() {
+    let graph = Graph::load();
+    let mut violations = Vec::new();
+    for dir in graph.members.values() {
+        let mut files = Vec::new();
+        rust_files(&dir.join("src"), &mut files);
+        for file in files {
+            if file.components().any(|c| c.as_os_str() == "tests") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            for hit in string_errors(&text) {
+                violations.push(format!("{}:{hit}", file.display()));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "use the crate's error enum (its error.rs), not Result<_, String>; found:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_scan_finds_string_errors_and_skips_tests_and_comments() {
+    let source = r#"
+pub fn parse(s: &str) -> Result<u32, String> {
+    let v: std::result::Result<Vec<u8>, String> = Ok(vec![]);
+    // fn old() -> Result<(), String>
+    let ok: Result<u32, Error> = Ok(1);
+    let names: Result<BTreeMap<String, String>, Error> = todo();
+    let pairs: Result<(u8, String), Error> = todo();
+    let outputs: Result<Vec<Vec<f64>>, String> = todo();
+}
+
+#[cfg(test)]
+mod tests {
+    fn helper() -> Result<(), String> { Ok(()) }
+}
+"#;
+    let hits = string_errors(source);
+    let lines: Vec<&str> = hits.iter().map(|h| h.split(':').next().unwrap()).collect();
+    assert_eq!(lines, ["2", "3", "8"], "{hits:#?}");
 }

@@ -9,8 +9,9 @@ use crate::energy::{self, EnergyMeter};
 use crate::workload::CacheFlusher;
 use std::collections::BTreeMap;
 
-/// An energy counter, or the reason this device has none that describes its work.
-pub type MeterResult = std::result::Result<Box<dyn EnergyMeter>, String>;
+/// An energy counter, or why this device has none that describes its work (usually
+/// [`crate::Error::Unavailable`], whose text becomes the measurement's energy reason).
+pub type MeterResult = Result<Box<dyn EnergyMeter>>;
 
 /// Where workloads run. Every method has the host's behaviour as its default, so the host CPU is
 /// `HostCpu` with nothing overridden.

@@ -26,12 +26,23 @@ use std::process::ExitCode;
 /// Why a suite could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
-    /// A flag, file or filter at fault; the message names it. Exit code 2.
+    /// A flag, file or filter at fault; the message names it. Exit code 2. Core's
+    /// [`crate::Error::BadInput`] becomes this one.
     #[error("{0}")]
     BadInput(String),
     /// Reading or writing the run file failed. Exit code 1.
     #[error(transparent)]
-    Io(#[from] crate::Error),
+    Io(crate::Error),
+}
+
+/// Core's bad input stays bad input (exit code 2); every other error is [`SuiteError::Io`].
+impl From<crate::Error> for SuiteError {
+    fn from(e: crate::Error) -> Self {
+        match e {
+            crate::Error::BadInput { message, .. } => SuiteError::BadInput(message),
+            e => SuiteError::Io(e),
+        }
+    }
 }
 
 impl From<tensorbench_schema::Error> for SuiteError {
@@ -44,7 +55,9 @@ impl SuiteError {
     /// The exit code this error ends the process with.
     pub fn exit_code(&self) -> u8 {
         match self {
-            SuiteError::BadInput(_) => exit::BAD_INPUT,
+            SuiteError::BadInput(_) | SuiteError::Io(crate::Error::BadInput { .. }) => {
+                exit::BAD_INPUT
+            }
             SuiteError::Io(_) => exit::SOME_FAILED,
         }
     }
@@ -205,7 +218,7 @@ fn dump(suite: &mut Suite, dir: &Path, seed: u64) -> Result<u8, SuiteError> {
 }
 
 /// Prepares each executor that has a selected workload; its facts go into the run's config.
-fn prepare_executors(suite: &mut Suite) -> BTreeMap<usize, Result<(), String>> {
+fn prepare_executors(suite: &mut Suite) -> BTreeMap<usize, crate::Result<()>> {
     let used: HashSet<usize> = suite
         .workloads
         .iter()
@@ -219,7 +232,7 @@ fn prepare_executors(suite: &mut Suite) -> BTreeMap<usize, Result<(), String>> {
         let result = suite.executors[i].prepare().map(|facts| {
             suite.config.extend(facts);
         });
-        prepared.insert(i, result.map_err(|e| e.to_string()));
+        prepared.insert(i, result);
     }
     prepared
 }
@@ -413,7 +426,7 @@ impl<'a> Driver<'a> {
     fn run(
         &mut self,
         suite: &mut Suite,
-        prepared: &BTreeMap<usize, Result<(), String>>,
+        prepared: &BTreeMap<usize, crate::Result<()>>,
     ) -> Result<(), SuiteError> {
         let mut entries: Vec<(usize, Entry)> = suite
             .probes
@@ -516,10 +529,11 @@ impl<'a> Driver<'a> {
         suite: &mut Suite,
         k: usize,
         batch: &[(usize, crate::WorkloadSpec)],
-        prepared: &Result<(), String>,
+        prepared: &crate::Result<()>,
     ) -> Result<(), SuiteError> {
         let mode = self.sampler.config.mode;
-        if let Err(reason) = prepared {
+        if let Err(why) = prepared {
+            let reason = why.to_string();
             for (index, spec) in batch {
                 self.announce(*index, spec);
                 self.record(skipped(spec, mode, reason.clone()), None, suite)?;

@@ -4,8 +4,12 @@
 //! NVIDIA GPUs through the gpu crate). Where no counter can be read the measurement carries the
 //! reason and no figure: nothing is derived from a power model.
 
+use crate::{Error, Result};
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// What [`Error::Unavailable`] names for the host's counters.
+const RAPL: &str = "RAPL energy counters";
 
 /// A cumulative energy counter.
 pub trait EnergyMeter: Send {
@@ -13,7 +17,7 @@ pub trait EnergyMeter: Send {
     fn source(&self) -> String;
 
     /// Joules consumed since the meter was opened. Monotonic: counter wrap-around is handled.
-    fn joules(&mut self) -> Result<f64, String>;
+    fn joules(&mut self) -> Result<f64>;
 
     /// The shortest sampling loop whose energy is reported: below it, the counter's update
     /// interval would make the figure mostly quantisation. RAPL updates about every millisecond.
@@ -26,7 +30,7 @@ pub trait EnergyMeter: Send {
 pub(crate) const POWERCAP_ROOT: &str = "/sys/class/powercap";
 
 /// The host's energy meter: RAPL when this machine exposes it, else the reason it cannot be read.
-pub(crate) fn host_meter() -> Result<Box<dyn EnergyMeter>, String> {
+pub(crate) fn host_meter() -> Result<Box<dyn EnergyMeter>> {
     Rapl::open(Path::new(POWERCAP_ROOT)).map(|r| Box::new(r) as Box<dyn EnergyMeter>)
 }
 
@@ -41,11 +45,11 @@ struct Zone {
 }
 
 impl Zone {
-    fn read_uj(&self) -> Result<u64, String> {
+    fn read_uj(&self) -> Result<u64> {
         read_u64(&self.energy_path)
     }
 
-    fn advance(&mut self) -> Result<(), String> {
+    fn advance(&mut self) -> Result<()> {
         let now = self.read_uj()?;
         let delta = if now >= self.last_uj {
             now - self.last_uj
@@ -68,13 +72,14 @@ pub(crate) struct Rapl {
 
 impl Rapl {
     /// Opens every package zone (`intel-rapl:N`) and its DRAM subzone under `root`.
-    pub(crate) fn open(root: &Path) -> Result<Self, String> {
+    pub(crate) fn open(root: &Path) -> Result<Self> {
         let entries = fs::read_dir(root).map_err(|e| {
-            format!(
+            let reason = format!(
                 "no RAPL energy counters: {} cannot be read ({e}); machines without them \
                  (most VMs, non-x86 hosts) report no energy",
                 root.display()
-            )
+            );
+            Error::unavailable(RAPL, reason)
         })?;
         let mut dirs: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -85,12 +90,13 @@ impl Rapl {
             .iter()
             .filter(|d| counts_separately(d))
             .map(|d| open_zone(d))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>>>()?;
         if zones.is_empty() {
-            return Err(format!(
+            let reason = format!(
                 "no RAPL energy counters under {} (no intel-rapl zones exposed on this machine)",
                 root.display()
-            ));
+            );
+            return Err(Error::unavailable(RAPL, reason));
         }
         Ok(Self { zones })
     }
@@ -102,7 +108,7 @@ impl EnergyMeter for Rapl {
         format!("rapl:{}", names.join("+"))
     }
 
-    fn joules(&mut self) -> Result<f64, String> {
+    fn joules(&mut self) -> Result<f64> {
         let mut total = 0u128;
         for zone in &mut self.zones {
             zone.advance()?;
@@ -127,10 +133,11 @@ fn counts_separately(dir: &Path) -> bool {
     depth == 1 || name.trim() == "dram"
 }
 
-fn open_zone(dir: &Path) -> Result<Zone, String> {
-    let name = fs::read_to_string(dir.join("name"))
+fn open_zone(dir: &Path) -> Result<Zone> {
+    let name_path = dir.join("name");
+    let name = fs::read_to_string(&name_path)
         .map(|s| s.trim().to_string())
-        .map_err(|e| format!("{}: {e}", dir.join("name").display()))?;
+        .map_err(|e| Error::io(name_path, e))?;
     let energy_path = dir.join("energy_uj");
     let last_uj = read_u64(&energy_path)?;
     let max_range_uj = read_u64(&dir.join("max_energy_range_uj"))?;
@@ -143,18 +150,18 @@ fn open_zone(dir: &Path) -> Result<Zone, String> {
     })
 }
 
-fn read_u64(path: &Path) -> Result<u64, String> {
+fn read_u64(path: &Path) -> Result<u64> {
     let text = fs::read_to_string(path).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
             " (RAPL counters are root-only since Linux 5.10: run as root or grant read access)"
         } else {
             ""
         };
-        format!("{}: {e}{hint}", path.display())
+        Error::unavailable(RAPL, format!("{}: {e}{hint}", path.display()))
     })?;
     text.trim()
         .parse()
-        .map_err(|e| format!("{}: not an integer ({e})", path.display()))
+        .map_err(|e| Error::unavailable(RAPL, format!("{}: not an integer ({e})", path.display())))
 }
 
 #[cfg(test)]
@@ -203,8 +210,10 @@ mod tests {
     fn missing_root_gives_the_reason() {
         let t = tempfile::tempdir().unwrap();
         let err = Rapl::open(&t.path().join("absent")).unwrap_err();
-        assert!(err.contains("no RAPL energy counters"), "{err}");
-        let err = Rapl::open(t.path()).unwrap_err();
+        assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+        let err = err.to_string();
+        assert!(err.starts_with("no RAPL energy counters: "), "{err}");
+        let err = Rapl::open(t.path()).unwrap_err().to_string();
         assert!(err.contains("no intel-rapl zones"), "{err}");
     }
 
@@ -213,7 +222,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         zone(t.path(), "intel-rapl:0", "package-0", 1, 10);
         fs::write(t.path().join("intel-rapl:0/energy_uj"), "garbage").unwrap();
-        let err = Rapl::open(t.path()).unwrap_err();
+        let err = Rapl::open(t.path()).unwrap_err().to_string();
         assert!(
             err.contains("energy_uj") && err.contains("not an integer"),
             "{err}"

@@ -18,12 +18,22 @@ pub enum Error {
     /// Reading or writing a run file (tensorbench-schema's error names the file and field).
     #[error(transparent)]
     Schema(#[from] tensorbench_schema::Error),
-    /// A flag or argument that cannot be used.
-    #[error("invalid argument {flag}: {reason}")]
-    BadArgument {
-        /// The flag at fault, as typed (`--threads`).
-        flag: String,
-        /// Why it cannot be used.
+    /// A flag, environment variable or file at fault; `message` is the whole text the user sees
+    /// and names it. Every suite binary exits 2 on it.
+    #[error("{message}")]
+    BadInput {
+        /// The flag, variable or file at fault, as typed (`--threads`).
+        flag_or_file: String,
+        /// The whole message, naming it.
+        message: String,
+    },
+    /// A device, counter, library or runtime this machine lacks; `reason` is the whole text the
+    /// user sees (where it is why a measurement has no figure, it becomes that reason verbatim).
+    #[error("{reason}")]
+    Unavailable {
+        /// What is missing (`RAPL`, `libcuda`, ...).
+        what: String,
+        /// Why, as the user sees it.
         reason: String,
     },
     /// A workload could not prepare, run or check itself.
@@ -52,6 +62,22 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// An [`Error::BadInput`]: `message` names `flag_or_file`.
+    pub fn bad_input(flag_or_file: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::BadInput {
+            flag_or_file: flag_or_file.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::Unavailable`]: `what` is missing, for `reason`.
+    pub fn unavailable(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Unavailable {
+            what: what.into(),
+            reason: reason.into(),
         }
     }
 

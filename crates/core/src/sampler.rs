@@ -381,33 +381,35 @@ pub fn skipped(spec: &WorkloadSpec, mode: CacheMode, reason: impl Into<String>) 
     Measurement::skipped(spec, mode, reason)
 }
 
-fn read_meter(meter: &mut MeterResult) -> std::result::Result<f64, String> {
-    match meter {
-        Ok(m) => m.joules(),
-        Err(reason) => Err(reason.clone()),
-    }
+/// The meter's reading; `Ok(0.0)` when there is no meter, whose reason [`loop_energy`] reports.
+fn read_meter(meter: &mut MeterResult) -> Result<f64> {
+    meter.as_mut().map_or(Ok(0.0), |m| m.joules())
 }
 
 /// Energy of the whole sampling loop per iteration. The loop also runs the sampler's own
 /// bookkeeping between batches, a small share of its time that is counted too.
 fn loop_energy(
     meter: &mut MeterResult,
-    before: std::result::Result<f64, String>,
+    before: Result<f64>,
     elapsed: std::time::Duration,
     total_iters: f64,
 ) -> Energy {
-    let joules = before.and_then(|b| Ok(read_meter(meter)? - b));
+    let meter = match meter {
+        Ok(m) => m,
+        Err(why) => return Energy::unavailable(why.to_string()),
+    };
+    let joules = before.and_then(|b| Ok(meter.joules()? - b));
     let secs = elapsed.as_secs_f64();
-    let min_window_s = meter.as_ref().map_or(0.0, |m| m.min_window_s());
+    let min_window_s = meter.min_window_s();
     match joules {
-        Err(reason) => Energy::unavailable(reason),
+        Err(why) => Energy::unavailable(why.to_string()),
         Ok(_) if secs < min_window_s => Energy::unavailable(format!(
             "sampled for {:.1} ms, too short for the counter (needs {:.0} ms)",
             secs * 1e3,
             min_window_s * 1e3
         )),
         Ok(j) => Energy {
-            source: meter.as_ref().ok().map(|m| m.source()),
+            source: Some(meter.source()),
             joules_per_iter: Some(j / total_iters),
             watts: Some(j / secs),
             ..Energy::default()

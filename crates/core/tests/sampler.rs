@@ -118,7 +118,7 @@ impl tensorbench_core::energy::EnergyMeter for ExecuteCounter {
     fn source(&self) -> String {
         "test:1mJ-per-execute".into()
     }
-    fn joules(&mut self) -> Result<f64, String> {
+    fn joules(&mut self) -> tensorbench_core::Result<f64> {
         Ok(self.0.load(std::sync::atomic::Ordering::SeqCst) as f64 * 1e-3)
     }
 }

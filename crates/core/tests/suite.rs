@@ -64,6 +64,16 @@ fn a_run_records_ok_invalid_and_failed_and_goes_on() {
 }
 
 #[test]
+fn cores_bad_input_is_the_suites_bad_input_and_exits_2() {
+    let e: SuiteError = tensorbench_core::Error::bad_input("--x", "--x 3: too many").into();
+    assert!(matches!(&e, SuiteError::BadInput(m) if m == "--x 3: too many"));
+    assert_eq!(e.exit_code(), 2);
+    let e: SuiteError = tensorbench_core::Error::unavailable("RAPL", "no counters").into();
+    assert_eq!((e.exit_code(), e.to_string().as_str()), (1, "no counters"));
+    let _: &dyn std::error::Error = &e;
+}
+
+#[test]
 fn filter_matching_nothing_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let err = run_suite("test", &opts(dir.path(), &["--filter", "gemm"]), register).unwrap_err();

@@ -7,11 +7,13 @@
 //! With default features off only the kernels remain (no rayon, no threads), so a wasm32 crate
 //! can reuse them.
 
+pub mod error;
 pub mod kernels;
 #[cfg(feature = "suite")]
 pub mod probes;
 #[cfg(feature = "suite")]
 pub mod workloads;
 
+pub use error::Error;
 #[cfg(feature = "suite")]
 pub use workloads::register;

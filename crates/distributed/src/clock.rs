@@ -4,7 +4,7 @@
 use crate::{comm, watchdog};
 use mpi::traits::*;
 use tensorbench_core::device::{Device, MeterResult};
-use tensorbench_core::{Clock, ClockSource, Result};
+use tensorbench_core::{Clock, ClockSource, Error, Result};
 
 /// Every rank's host as a collective runs on it: timed by [`MpiClock`]; no energy counter.
 #[derive(Debug, Clone, Copy, Default)]
@@ -16,7 +16,10 @@ impl Device for MpiDevice {
     }
 
     fn energy_meter(&self) -> MeterResult {
-        Err(crate::NO_PER_RANK_ENERGY.into())
+        Err(Error::unavailable(
+            "energy counter",
+            crate::NO_PER_RANK_ENERGY,
+        ))
     }
 }
 

@@ -23,6 +23,7 @@ pub mod comm;
 pub mod compress;
 pub mod coordinator;
 pub mod dp;
+pub mod error;
 pub mod mlp;
 pub mod mpi_collective;
 pub mod nccl;
@@ -31,6 +32,8 @@ pub mod reduce;
 pub mod registry;
 pub mod suite;
 pub mod watchdog;
+
+pub use error::Error;
 
 /// Ranks on one node share its package energy counter, and a collective's energy is spread over
 /// every node: no per-rank figure can be read, so none is reported.

@@ -41,6 +41,7 @@ mod device {
     use crate::registry::Entry;
     use crate::{pattern, watchdog};
     use cudarc::driver::{CudaContext, CudaEvent, CudaSlice, CudaStream};
+    use cudarc::nccl::result::NcclError;
     use cudarc::nccl::safe::{Comm, Id, ReduceOp};
     use mpi::traits::*;
     use std::panic::catch_unwind;
@@ -48,6 +49,11 @@ mod device {
     use tensorbench_core::device::{Device, MeterResult};
     use tensorbench_core::schema::{Measurement, Validation};
     use tensorbench_core::{Clock, ClockSource, DType, Error, Result, Workload, WorkloadSpec};
+
+    /// What [`crate::Error::Unavailable`] names when NCCL cannot run on a rank.
+    fn no_nccl(reason: impl Into<String>) -> crate::Error {
+        crate::Error::unavailable("NCCL", reason)
+    }
 
     /// The NCCL communicator and this rank's GPU stream, shared by every NCCL workload.
     struct Shared {
@@ -64,15 +70,16 @@ mod device {
 
     pub fn register(sizes: &[usize], layout: &Layout) -> Vec<Entry> {
         let local = catch_unwind(|| probe(layout))
-            .unwrap_or_else(|_| Err("the CUDA driver panicked while probed".into()));
-        let reasons = comm::all_gather_strings(local.as_ref().err().map_or("", String::as_str));
+            .unwrap_or_else(|_| Err(no_nccl("the CUDA driver panicked while probed")));
+        let why = local.as_ref().err().map(ToString::to_string);
+        let reasons = comm::all_gather_strings(why.as_deref().unwrap_or(""));
         if let Some((r, reason)) = reasons.iter().enumerate().find(|(_, s)| !s.is_empty()) {
             return skip_all(layout, &format!("rank {r} ({}): {reason}", layout.hosts[r]));
         }
         let stream = local.expect("every rank probed successfully");
         let shared = match connect(stream, layout) {
             Ok(s) => Arc::new(s),
-            Err(reason) => return skip_all(layout, &reason),
+            Err(why) => return skip_all(layout, &why.to_string()),
         };
         let device: Arc<dyn Device> = Arc::new(NcclDevice {
             shared: shared.clone(),
@@ -94,46 +101,49 @@ mod device {
 
     /// This rank's GPU stream, or why NCCL cannot run on this rank. Checks the libraries are
     /// loadable before calling into them (cudarc panics on a missing library).
-    fn probe(layout: &Layout) -> std::result::Result<Arc<CudaStream>, String> {
+    fn probe(layout: &Layout) -> std::result::Result<Arc<CudaStream>, crate::Error> {
         // SAFETY: only tries to dlopen the libraries.
         if !unsafe { cudarc::driver::sys::is_culib_present() } {
-            return Err(
-                "the CUDA driver library (libcuda) is not installed: no NVIDIA GPU driver".into(),
-            );
+            return Err(no_nccl(
+                "the CUDA driver library (libcuda) is not installed: no NVIDIA GPU driver",
+            ));
         }
         // SAFETY: as above.
         if !unsafe { cudarc::nccl::sys::is_culib_present() } {
-            return Err("libnccl is not installed".into());
+            return Err(no_nccl("libnccl is not installed"));
         }
-        let gpus =
-            CudaContext::device_count().map_err(|e| format!("cuInit/cuDeviceGetCount: {e}"))?;
+        let gpus = CudaContext::device_count()
+            .map_err(|e| no_nccl(format!("cuInit/cuDeviceGetCount: {e}")))?;
         let gpus = usize::try_from(gpus).unwrap_or(0);
         if gpus == 0 {
-            return Err("no CUDA device".into());
+            return Err(no_nccl("no CUDA device"));
         }
         if layout.local_size > gpus {
-            return Err(format!(
+            return Err(no_nccl(format!(
                 "{} ranks on this host but {gpus} GPU(s): NCCL needs one process per GPU",
                 layout.local_size
-            ));
+            )));
         }
         let ctx = CudaContext::new(layout.local_rank)
-            .map_err(|e| format!("CUDA device {}: {e}", layout.local_rank))?;
+            .map_err(|e| no_nccl(format!("CUDA device {}: {e}", layout.local_rank)))?;
         Ok(ctx.default_stream())
     }
 
     /// Creates the NCCL communicator: rank 0 makes the unique id and broadcasts it over MPI.
-    fn connect(stream: Arc<CudaStream>, layout: &Layout) -> std::result::Result<Shared, String> {
+    fn connect(
+        stream: Arc<CudaStream>,
+        layout: &Layout,
+    ) -> std::result::Result<Shared, crate::Error> {
         let world = comm::world();
         let made = if layout.rank == 0 {
-            Id::new().map_err(|e| format!("ncclGetUniqueId: {e:?}"))
+            Id::new().map_err(|e| no_nccl(format!("ncclGetUniqueId: {e:?}")))
         } else {
             Ok(Id::uninit([0; 128]))
         };
         if !comm::all_true(made.is_ok()) {
             return Err(made
                 .err()
-                .unwrap_or_else(|| "rank 0: ncclGetUniqueId failed".into()));
+                .unwrap_or_else(|| no_nccl("rank 0: ncclGetUniqueId failed")));
         }
         // The id's 128 bytes, as `c_char` (i8 or u8 by platform; MPI knows both).
         let mut internal = *made.expect("checked on every rank").internal();
@@ -151,7 +161,7 @@ mod device {
             .unwrap_or_default();
         let reasons = comm::all_gather_strings(&reason);
         if let Some((r, why)) = reasons.iter().enumerate().find(|(_, s)| !s.is_empty()) {
-            return Err(format!("rank {r}: {why}"));
+            return Err(no_nccl(format!("rank {r}: {why}")));
         }
         let name = stream
             .context()
@@ -180,7 +190,10 @@ mod device {
         }
 
         fn energy_meter(&self) -> MeterResult {
-            Err(crate::NO_PER_RANK_ENERGY.into())
+            Err(Error::unavailable(
+                "energy counter",
+                crate::NO_PER_RANK_ENERGY,
+            ))
         }
     }
 
@@ -261,12 +274,12 @@ mod device {
             }
         }
 
-        fn run_once(&mut self) -> std::result::Result<(), String> {
+        /// Launches the collective once; NCCL's error as NCCL reports it.
+        fn run_once(&mut self) -> std::result::Result<(), NcclError> {
             let comm = &self.shared.comm;
-            let (send, recv) = (
-                self.send.as_mut().ok_or("not prepared")?,
-                self.recv.as_mut().ok_or("not prepared")?,
-            );
+            let (Some(send), Some(recv)) = (self.send.as_mut(), self.recv.as_mut()) else {
+                panic!("NCCL {}: not prepared", self.op.name());
+            };
             let sum = ReduceOp::Sum;
             let status = match self.op {
                 Collective::AllReduce => comm.all_reduce(send, recv, &sum),
@@ -279,17 +292,13 @@ mod device {
                     let block = self.count / self.ranks;
                     let mut group = comm.group();
                     for (peer, into) in recv.slice_mut(..).chunks_exact_mut(block).enumerate() {
-                        group
-                            .send(send.slice(peer * block..(peer + 1) * block), peer as i32)
-                            .map_err(|e| format!("{e:?}"))?;
-                        group
-                            .recv(into, peer as i32)
-                            .map_err(|e| format!("{e:?}"))?;
+                        group.send(send.slice(peer * block..(peer + 1) * block), peer as i32)?;
+                        group.recv(into, peer as i32)?;
                     }
                     return Ok(());
                 }
             };
-            status.map(|_| ()).map_err(|e| format!("{e:?}"))
+            status.map(|_| ())
         }
     }
 
@@ -321,7 +330,7 @@ mod device {
 
         fn execute(&mut self) {
             if let Err(e) = self.run_once() {
-                panic!("NCCL {}: {e}", self.op.name());
+                panic!("NCCL {}: {e:?}", self.op.name());
             }
         }
 
@@ -342,22 +351,16 @@ mod device {
                 self.recv.as_ref()
             };
             let recv_len = self.op.buffer_lens(self.count, self.ranks).1;
+            let id = &self.spec.id;
             let host = match out {
                 Some(buf) => self
                     .shared
                     .stream
                     .clone_dtoh(buf)
-                    .map_err(|e| format!("{e:?}")),
-                None => Err("not prepared".into()),
+                    .map_err(|e| Error::workload(id.clone(), format!("{e:?}"))),
+                None => Err(Error::workload(id.clone(), "not prepared")),
             };
-            let host = comm::agree(
-                host.map_err(|reason| Error::Workload {
-                    id: self.spec.id.clone(),
-                    reason,
-                }),
-                &self.spec.id,
-                "copying the output back",
-            )?;
+            let host = comm::agree(host, id, "copying the output back")?;
             let len = if self.op == Collective::Broadcast {
                 host.len()
             } else {

@@ -74,10 +74,14 @@ pub fn register(
     wrap: &Wrapper<'_>,
 ) -> Result<(), SuiteError> {
     if !(flags.rank_timeout.is_finite() && flags.rank_timeout > 0.0) {
-        return Err(SuiteError::BadInput(format!(
-            "--rank-timeout {}: expected a positive number of seconds",
-            flags.rank_timeout
-        )));
+        let bad = crate::Error::BadInput {
+            flag_or_file: "--rank-timeout".into(),
+            message: format!(
+                "--rank-timeout {}: expected a positive number of seconds",
+                flags.rank_timeout
+            ),
+        };
+        return Err(tensorbench_core::Error::from(bad).into());
     }
     // Started before registration: setting up NCCL is collective and could hang too.
     watchdog::start(layout.who(), Duration::from_secs_f64(flags.rank_timeout));

@@ -14,6 +14,7 @@
 //! device or library at run time, registers its whole catalogue as `skipped` with the reason.
 
 pub mod catalog;
+pub mod error;
 pub mod problem;
 pub mod reference;
 pub mod select;
@@ -22,6 +23,8 @@ pub mod select;
 pub mod cuda_backend;
 #[cfg(feature = "wgpu")]
 pub mod wgpu_backend;
+
+pub use error::Error;
 
 use catalog::{Backend, Profile};
 use select::Selection;

@@ -5,13 +5,16 @@
 
 use std::process::ExitCode;
 use tensorbench_core::suite::{self, exit};
+use tensorbench_gpu::Error;
 use tensorbench_gpu::select::Selection;
 
 fn main() -> ExitCode {
+    // Both checks are of the environment the user set: bad input, even where the adapter asked
+    // for is missing because there is none at all.
     let selection = match Selection::from_env().and_then(check_adapter_choice) {
         Ok(s) => s,
-        Err(msg) => {
-            eprintln!("error: {msg}");
+        Err(e) => {
+            eprintln!("error: {e}");
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
@@ -22,7 +25,7 @@ fn main() -> ExitCode {
 
 /// An adapter asked for by name that does not exist is bad input, not a skip.
 #[cfg(feature = "wgpu")]
-fn check_adapter_choice(selection: Selection) -> Result<Selection, String> {
+fn check_adapter_choice(selection: Selection) -> Result<Selection, Error> {
     use tensorbench_gpu::wgpu_backend::context::{ADAPTER_ENV, choose_adapter, list_adapters};
     let wanted = std::env::var(ADAPTER_ENV)
         .ok()
@@ -37,6 +40,6 @@ fn check_adapter_choice(selection: Selection) -> Result<Selection, String> {
 }
 
 #[cfg(not(feature = "wgpu"))]
-fn check_adapter_choice(selection: Selection) -> Result<Selection, String> {
+fn check_adapter_choice(selection: Selection) -> Result<Selection, Error> {
     Ok(selection)
 }

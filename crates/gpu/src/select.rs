@@ -1,5 +1,7 @@
 //! Which GPU backends a run measures: `TENSORBENCH_GPU_BACKEND=wgpu|cuda|all` (default `all`).
 
+use crate::Error;
+
 /// The environment variable that picks the backends.
 pub const BACKEND_ENV: &str = "TENSORBENCH_GPU_BACKEND";
 
@@ -17,12 +19,12 @@ impl Selection {
     };
 
     /// Reads [`BACKEND_ENV`]; an unknown value is an error naming the variable.
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, Error> {
         Self::parse(std::env::var(BACKEND_ENV).ok().as_deref())
     }
 
     /// Parses a comma-separated list of `wgpu`, `cuda`, `all`; unset or empty means `all`.
-    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+    pub fn parse(value: Option<&str>) -> Result<Self, Error> {
         let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
             return Ok(Self::ALL);
         };
@@ -36,8 +38,11 @@ impl Selection {
                 "cuda" => sel.cuda = true,
                 "all" => sel = Self::ALL,
                 other => {
-                    return Err(format!(
-                        "{BACKEND_ENV}={value:?}: unknown backend {other:?}; expected wgpu, cuda or all"
+                    return Err(Error::bad_input(
+                        BACKEND_ENV,
+                        format!(
+                            "{BACKEND_ENV}={value:?}: unknown backend {other:?}; expected wgpu, cuda or all"
+                        ),
                     ));
                 }
             }
@@ -63,6 +68,10 @@ mod tests {
         );
         assert_eq!(Selection::parse(Some("wgpu,cuda")), Ok(Selection::ALL));
         let err = Selection::parse(Some("metal")).unwrap_err();
+        assert!(
+            matches!(&err, Error::BadInput { flag_or_file, .. } if flag_or_file == BACKEND_ENV)
+        );
+        let err = err.to_string();
         assert!(err.contains(BACKEND_ENV) && err.contains("metal"), "{err}");
     }
 }

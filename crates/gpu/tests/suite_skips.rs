@@ -93,3 +93,27 @@ fn the_one_driver_lists_specs_and_refuses_unknown_flags() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"));
 }
+
+/// A bad value of either variable is bad input: exit code 2, with a message naming it.
+#[test]
+fn bad_backend_or_adapter_variable_exits_2_naming_it() {
+    let bin = env!("CARGO_BIN_EXE_tensorbench-gpu");
+    let mut cases = vec![("TENSORBENCH_GPU_BACKEND", "metal")];
+    if cfg!(feature = "wgpu") {
+        cases.push(("TENSORBENCH_WGPU_ADAPTER", "no-such-adapter-anywhere"));
+    }
+    for (var, value) in cases {
+        let out = std::process::Command::new(bin)
+            .arg("--list")
+            .env(var, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}: {stderr}");
+        assert!(
+            stderr.contains(var)
+                || var == "TENSORBENCH_WGPU_ADAPTER" && stderr.contains("no wgpu adapter"),
+            "{stderr}"
+        );
+    }
+}

@@ -17,10 +17,10 @@ pub fn run_suite(request: &str) -> String {
     module::run_suite(request, performance_now, ClockSource::PerformanceNow)
 }
 
-/// One kernel call's output (see [`module::kernel_output`]).
+/// One kernel call's output (see [`module::kernel_output`]); an error throws its text, a string.
 #[wasm_bindgen]
-pub fn kernel_output(op: &str, n: usize, seed: u32) -> Result<Vec<f64>, String> {
-    module::kernel_output(op, n, seed)
+pub fn kernel_output(op: &str, n: usize, seed: u32) -> Result<Vec<f64>, JsValue> {
+    module::kernel_output(op, n, seed).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 /// `{backend, isa}` of this build.

@@ -67,14 +67,14 @@ fn answer(request: &str) -> String {
     } else if mode == "kernels" {
         match serde_json::from_str::<Kernels>(request) {
             Ok(k) => {
-                let outputs: Result<Vec<Vec<f64>>, String> = k
+                let outputs: tensorbench_core::Result<Vec<Vec<f64>>> = k
                     .checks
                     .iter()
                     .map(|c| module::kernel_output(&c.op, c.n, c.seed))
                     .collect();
                 match outputs {
                     Ok(o) => serde_json::json!({ "outputs": o }),
-                    Err(e) => serde_json::json!({ "error": e }),
+                    Err(e) => serde_json::json!({ "error": e.to_string() }),
                 }
             }
             Err(e) => serde_json::json!({ "error": format!("bad request: {e}") }),

@@ -10,7 +10,10 @@
 //! - `host` (native only): building the two modules, running them in each runtime, and writing
 //!   wasm and native measurements side by side into one run file.
 
+pub mod error;
 pub mod ops;
+
+pub use error::Error;
 
 #[cfg(all(target_arch = "wasm32", feature = "bindgen", not(feature = "cabi")))]
 mod bindgen;

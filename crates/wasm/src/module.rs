@@ -6,7 +6,9 @@ use crate::ops::{self, Flavor, KernelWorkload, Op, Point};
 use serde::{Deserialize, Serialize};
 use tensorbench_core::device::MeterResult;
 use tensorbench_core::schema::{Measurement, Peaks};
-use tensorbench_core::{Clock, ClockSource, Device, Result, Sampler, SamplerConfig, Workload};
+use tensorbench_core::{
+    Clock, ClockSource, Device, Error, Result, Sampler, SamplerConfig, Workload,
+};
 use tensorbench_cpu_simd::kernels::simd::Kernels;
 use tensorbench_ops::Profile;
 
@@ -85,7 +87,10 @@ impl Device for ModuleDevice {
         Ok(Box::new(ModuleClock::new(self.now, self.source)))
     }
     fn energy_meter(&self) -> MeterResult {
-        Err("no energy counter is readable from inside a wasm module".into())
+        Err(Error::unavailable(
+            "energy counter",
+            "no energy counter is readable from inside a wasm module",
+        ))
     }
 }
 
@@ -172,19 +177,14 @@ pub(crate) fn run_suite(request: &str, now: Now, source: ClockSource) -> String 
 }
 
 /// The output of one kernel call on the inputs of `seed`, for checks against a native reference.
-pub(crate) fn kernel_output(
-    op: &str,
-    n: usize,
-    seed: u32,
-) -> std::result::Result<Vec<f64>, String> {
+pub(crate) fn kernel_output(op: &str, n: usize, seed: u32) -> Result<Vec<f64>> {
     let op: Op = serde_json::from_value(serde_json::Value::String(op.into()))
-        .map_err(|_| format!("unknown op {op:?}"))?;
+        .map_err(|_| Error::bad_input("op", format!("unknown op {op:?}")))?;
     ops::run_once(
         Point { op, n },
         Flavor::Simd(Kernels::best()),
         u64::from(seed),
     )
-    .map_err(|e| e.to_string())
 }
 
 /// `{backend, isa}` of this build.

@@ -357,18 +357,20 @@ impl Workload for AllocMixed {
 }
 
 /// Resident set size of this process, from `/proc/self/status`.
-pub fn rss_bytes() -> std::result::Result<u64, String> {
-    let status = std::fs::read_to_string("/proc/self/status")
-        .map_err(|e| format!("cannot read /proc/self/status: {e}"))?;
+pub fn rss_bytes() -> std::result::Result<u64, crate::Error> {
+    const STATUS: &str = "/proc/self/status";
+    let unavailable = |reason: String| crate::Error::unavailable(STATUS, reason);
+    let status = std::fs::read_to_string(STATUS)
+        .map_err(|e| unavailable(format!("cannot read {STATUS}: {e}")))?;
     let line = status
         .lines()
         .find(|l| l.starts_with("VmRSS:"))
-        .ok_or("no VmRSS line in /proc/self/status")?;
+        .ok_or_else(|| unavailable(format!("no VmRSS line in {STATUS}")))?;
     let kb: u64 = line
         .split_whitespace()
         .nth(1)
         .and_then(|v| v.parse().ok())
-        .ok_or("unreadable VmRSS line in /proc/self/status")?;
+        .ok_or_else(|| unavailable(format!("unreadable VmRSS line in {STATUS}")))?;
     Ok(kb * 1024)
 }
 
@@ -385,8 +387,8 @@ fn fragmentation(max_size: usize) -> BTreeMap<String, serde_json::Value> {
     let mut blocks: Vec<Option<SysBlock>> = (0..draws.len() / 2).map(|_| None).collect();
     let before = match rss_bytes() {
         Ok(b) => b,
-        Err(reason) => {
-            e.insert("fragmentation_skipped".into(), reason.into());
+        Err(why) => {
+            e.insert("fragmentation_skipped".into(), why.to_string().into());
             return e;
         }
     };

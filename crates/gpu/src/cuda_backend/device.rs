@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 use tensorbench_core::device::{Device, MeterResult};
-use tensorbench_core::energy::EnergyMeter;
 use tensorbench_core::schema::GpuInfo;
 use tensorbench_core::workload::CacheFlusher;
 use tensorbench_core::{Clock, Error, Result};
@@ -85,11 +84,11 @@ pub struct CudaGpu {
     pub stream: Arc<CudaStream>,
     pub info: DeviceInfo,
     /// Our kernels, or why they could not be built.
-    pub kernels: std::result::Result<Arc<CudaModule>, String>,
+    pub kernels: std::result::Result<Arc<CudaModule>, crate::Error>,
     /// Whether cuBLAS can be loaded, or why not.
-    pub cublas: std::result::Result<(), String>,
+    pub cublas: std::result::Result<(), crate::Error>,
     /// The device's energy counter, or why it cannot be read.
-    pub energy: std::result::Result<Arc<NvmlEnergy>, String>,
+    pub energy: std::result::Result<Arc<NvmlEnergy>, crate::Error>,
     flush: Mutex<Option<CudaSlice<u8>>>,
 }
 
@@ -100,34 +99,44 @@ impl std::fmt::Debug for CudaGpu {
 }
 
 /// Probes the driver library, then opens device 0. `Err` says why CUDA cannot run here.
-pub fn open() -> std::result::Result<Arc<CudaGpu>, String> {
+pub fn open() -> std::result::Result<Arc<CudaGpu>, crate::Error> {
     // SAFETY: only tries to dlopen the driver library by its known names.
     if !unsafe { cudarc::driver::sys::is_culib_present() } {
-        return Err("no CUDA driver: libcuda.so not found (install the NVIDIA driver)".into());
+        return Err(no_cuda(
+            "no CUDA driver: libcuda.so not found (install the NVIDIA driver)".into(),
+        ));
     }
     catch_unwind(AssertUnwindSafe(open_device)).unwrap_or_else(|p| {
-        Err(format!(
+        Err(no_cuda(format!(
             "the CUDA driver panicked while opening: {}",
             tensorbench_core::suite::panic_message(p.as_ref())
-        ))
+        )))
     })
 }
 
-fn open_device() -> std::result::Result<Arc<CudaGpu>, String> {
-    let count = CudaContext::device_count().map_err(|e| format!("CUDA driver: {e}"))?;
+fn no_cuda(reason: String) -> crate::Error {
+    crate::Error::unavailable("CUDA device", reason)
+}
+
+fn open_device() -> std::result::Result<Arc<CudaGpu>, crate::Error> {
+    let count = CudaContext::device_count().map_err(|e| no_cuda(format!("CUDA driver: {e}")))?;
     if count < 1 {
-        return Err("no CUDA device (the driver reports 0 GPUs)".into());
+        return Err(no_cuda("no CUDA device (the driver reports 0 GPUs)".into()));
     }
-    let ctx = CudaContext::new(0).map_err(|e| format!("cannot open CUDA device 0: {e}"))?;
+    let ctx =
+        CudaContext::new(0).map_err(|e| no_cuda(format!("cannot open CUDA device 0: {e}")))?;
     // One stream (the context's default): no multi-stream event tracking on every launch.
     let stream = ctx.default_stream();
-    let info = read_info(&ctx).map_err(|e| format!("reading CUDA device 0: {e}"))?;
+    let info = read_info(&ctx).map_err(|e| no_cuda(format!("reading CUDA device 0: {e}")))?;
     let kernels = super::kernels::build(&ctx, info.compute_capability);
     // SAFETY: only tries to dlopen cuBLAS by its known names.
     let cublas = if unsafe { cudarc::cublas::sys::is_culib_present() } {
         Ok(())
     } else {
-        Err("cuBLAS not found (libcublas.so not on the library path)".to_string())
+        Err(crate::Error::unavailable(
+            "cuBLAS",
+            "cuBLAS not found (libcublas.so not on the library path)",
+        ))
     };
     let energy = NvmlEnergy::open(info.pci_bus_id.clone());
     Ok(Arc::new(CudaGpu {
@@ -175,8 +184,8 @@ fn pci_bus_id(attr: &dyn Fn(Attr) -> Option<i32>) -> Option<String> {
 
 impl CudaGpu {
     /// A reader of the device's NVML energy counter for one sampling loop.
-    pub fn energy_meter(&self) -> std::result::Result<Box<dyn EnergyMeter>, String> {
-        let energy = self.energy.as_ref().map_err(Clone::clone)?;
+    pub fn energy_meter(&self) -> MeterResult {
+        let energy = self.energy.as_ref().map_err(|e| Error::from(e.clone()))?;
         Ok(Box::new(NvmlMeter::new(energy.clone(), &self.info.name)))
     }
 

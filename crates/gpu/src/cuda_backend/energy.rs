@@ -11,6 +11,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use tensorbench_core::energy::EnergyMeter;
 
+use crate::Error;
+
+/// What [`Error::Unavailable`] names for NVML's failures.
+const NVML: &str = "NVML";
+
+fn nvml_unavailable(reason: impl Into<String>) -> Error {
+    Error::unavailable(NVML, reason)
+}
+
 /// NVML updates the counter every 20–100 ms on recent GPUs: shorter loops would be mostly
 /// quantisation.
 const NVML_MIN_WINDOW_S: f64 = 0.5;
@@ -31,27 +40,32 @@ impl std::fmt::Debug for NvmlEnergy {
 
 impl NvmlEnergy {
     /// Opens NVML and checks the device at `pci_bus_id` has an energy counter.
-    pub fn open(pci_bus_id: Option<String>) -> Result<Arc<Self>, String> {
-        let pci_bus_id =
-            pci_bus_id.ok_or("the CUDA driver did not report the device's PCI bus id")?;
+    pub fn open(pci_bus_id: Option<String>) -> Result<Arc<Self>, Error> {
+        let pci_bus_id = pci_bus_id.ok_or_else(|| {
+            nvml_unavailable("the CUDA driver did not report the device's PCI bus id")
+        })?;
         let nvml = catch_unwind(Nvml::init)
-            .map_err(|_| "NVML panicked while loading".to_string())?
+            .map_err(|_| nvml_unavailable("NVML panicked while loading"))?
             .map_err(|e| {
-                format!("NVML unavailable ({e}): libnvidia-ml.so comes with the driver")
+                nvml_unavailable(format!(
+                    "NVML unavailable ({e}): libnvidia-ml.so comes with the driver"
+                ))
             })?;
         let this = Self { nvml, pci_bus_id };
         this.millijoules()?;
         Ok(Arc::new(this))
     }
 
-    fn millijoules(&self) -> Result<u64, String> {
+    fn millijoules(&self) -> Result<u64, Error> {
         let read = || {
             let device = self.nvml.device_by_pci_bus_id(self.pci_bus_id.as_str())?;
             device.total_energy_consumption()
         };
         catch_unwind(AssertUnwindSafe(read))
-            .map_err(|_| "NVML panicked reading the energy counter".to_string())?
-            .map_err(|e| format!("NVML energy counter of {}: {e}", self.pci_bus_id))
+            .map_err(|_| nvml_unavailable("NVML panicked reading the energy counter"))?
+            .map_err(|e| {
+                nvml_unavailable(format!("NVML energy counter of {}: {e}", self.pci_bus_id))
+            })
     }
 }
 
@@ -77,7 +91,7 @@ impl EnergyMeter for NvmlMeter {
         format!("nvml:{} ({})", self.gpu_name, self.energy.pci_bus_id)
     }
 
-    fn joules(&mut self) -> Result<f64, String> {
+    fn joules(&mut self) -> tensorbench_core::Result<f64> {
         let now = self.energy.millijoules()?;
         let start = *self.start_mj.get_or_insert(now);
         Ok(now.saturating_sub(start) as f64 * 1e-3)
@@ -92,10 +106,8 @@ impl EnergyMeter for NvmlMeter {
 /// `memory_clock_mhz`, `throttle_reasons` (names) and `throttled` (true when a reason that lowers
 /// clocks under load is active: power cap, thermal or hardware slowdown — nvbench's rule; idle,
 /// application clocks and sync boost do not count). Why not, when NVML cannot say.
-pub fn clock_extra(
-    energy: &std::result::Result<Arc<NvmlEnergy>, String>,
-) -> BTreeMap<String, Value> {
-    let read = || -> std::result::Result<BTreeMap<String, Value>, String> {
+pub fn clock_extra(energy: &Result<Arc<NvmlEnergy>, Error>) -> BTreeMap<String, Value> {
+    let read = || -> Result<BTreeMap<String, Value>, Error> {
         let e = energy.as_ref().map_err(Clone::clone)?;
         let get = || {
             let d = e.nvml.device_by_pci_bus_id(e.pci_bus_id.as_str())?;
@@ -106,8 +118,8 @@ pub fn clock_extra(
             ))
         };
         let (sm, mem, reasons) = catch_unwind(AssertUnwindSafe(get))
-            .map_err(|_| "NVML panicked reading clocks".to_string())?
-            .map_err(|err| format!("NVML clocks of {}: {err}", e.pci_bus_id))?;
+            .map_err(|_| nvml_unavailable("NVML panicked reading clocks"))?
+            .map_err(|err| nvml_unavailable(format!("NVML clocks of {}: {err}", e.pci_bus_id)))?;
         let names: Vec<Value> = reasons
             .iter_names()
             .map(|(n, _)| n.to_lowercase().into())
@@ -119,7 +131,9 @@ pub fn clock_extra(
             ("throttled".into(), is_throttled(reasons).into()),
         ]))
     };
-    read().unwrap_or_else(|why| BTreeMap::from([("clocks_unavailable".to_string(), why.into())]))
+    read().unwrap_or_else(|why| {
+        BTreeMap::from([("clocks_unavailable".to_string(), why.to_string().into())])
+    })
 }
 
 /// Whether `r` holds a reason that lowers the clocks under load.
@@ -151,7 +165,7 @@ mod tests {
 
     #[test]
     fn without_nvml_the_reason_is_recorded() {
-        let e = clock_extra(&Err("no NVML here".into()));
+        let e = clock_extra(&Err(nvml_unavailable("no NVML here")));
         assert_eq!(e["clocks_unavailable"], "no NVML here");
         assert!(!e.contains_key("throttled"));
     }

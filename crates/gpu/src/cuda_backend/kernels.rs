@@ -6,6 +6,8 @@ use cudarc::nvrtc::{CompileOptions, compile_ptx_with_opts};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
+use crate::Error;
+
 /// The CUDA C source of every kernel.
 pub const SOURCE: &str = include_str!("kernels.cu");
 
@@ -18,14 +20,15 @@ pub fn arch_flag((major, minor): (i32, i32)) -> String {
 }
 
 /// Compiles [`SOURCE`] and loads it into `ctx`; `Err` says why our kernels cannot run.
-pub fn build(ctx: &Arc<CudaContext>, cc: (i32, i32)) -> Result<Arc<CudaModule>, String> {
+pub fn build(ctx: &Arc<CudaContext>, cc: (i32, i32)) -> Result<Arc<CudaModule>, Error> {
+    let nvrtc = |reason: String| Error::unavailable("NVRTC", reason);
     // SAFETY: only tries to dlopen NVRTC by its known names.
     if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
-        return Err(
+        return Err(nvrtc(
             "NVRTC not found (libnvrtc.so not on the library path), so our kernels \
                     cannot be compiled"
                 .into(),
-        );
+        ));
     }
     // CompileOptions wants a &'static str; one small string per run.
     let arch: &'static str = Box::leak(arch_flag(cc).into_boxed_str());
@@ -35,10 +38,10 @@ pub fn build(ctx: &Arc<CudaContext>, cc: (i32, i32)) -> Result<Arc<CudaModule>, 
         ..Default::default()
     };
     let ptx = catch_unwind(AssertUnwindSafe(|| compile_ptx_with_opts(SOURCE, opts)))
-        .map_err(|_| "NVRTC panicked while compiling our kernels".to_string())?
-        .map_err(|e| format!("NVRTC could not compile our kernels: {e}"))?;
+        .map_err(|_| nvrtc("NVRTC panicked while compiling our kernels".into()))?
+        .map_err(|e| nvrtc(format!("NVRTC could not compile our kernels: {e}")))?;
     ctx.load_module(ptx)
-        .map_err(|e| format!("loading our kernels: {e}"))
+        .map_err(|e| Error::unavailable("CUDA module", format!("loading our kernels: {e}")))
 }
 
 #[cfg(test)]

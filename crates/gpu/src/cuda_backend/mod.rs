@@ -26,8 +26,8 @@ use transfer::{CudaTransfer, LaunchOverhead, Movement};
 pub fn register(suite: &mut Suite, profile: Profile) {
     let gpu = match device::open() {
         Ok(gpu) => gpu,
-        Err(reason) => {
-            crate::skip_backend(suite, Backend::Cuda, profile, &reason);
+        Err(why) => {
+            crate::skip_backend(suite, Backend::Cuda, profile, &why.to_string());
             return;
         }
     };
@@ -77,11 +77,11 @@ fn workload(e: Entry, gpu: Arc<CudaGpu>) -> Option<Box<dyn Workload>> {
 /// Why `e` cannot run on this device: a missing library, or more memory than is free.
 fn unavailable(gpu: &CudaGpu, e: &Entry, free: Option<usize>) -> Option<String> {
     let needs_kernels = matches!(e.point, Point::Kernel(..) | Point::Launch);
-    if let (true, Err(reason)) = (needs_kernels, &gpu.kernels) {
-        return Some(reason.clone());
+    if let (true, Err(why)) = (needs_kernels, &gpu.kernels) {
+        return Some(why.to_string());
     }
-    if let (Point::Blas(..), Err(reason)) = (e.point, &gpu.cublas) {
-        return Some(reason.clone());
+    if let (Point::Blas(..), Err(why)) = (e.point, &gpu.cublas) {
+        return Some(why.to_string());
     }
     // Device memory: the same bytes as the host copies, within 90% of what is free now.
     let need = e.spec.footprint_bytes / 2;

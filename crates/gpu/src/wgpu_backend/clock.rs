@@ -72,12 +72,12 @@ impl TimestampClock {
             }
         }
     }
+}
 
-    fn clock_error(&self, reason: impl Into<String>) -> Error {
-        Error::Clock {
-            clock: "wgpu timestamp".into(),
-            reason: reason.into(),
-        }
+fn clock_error(reason: impl Into<String>) -> Error {
+    Error::Clock {
+        clock: "wgpu timestamp".into(),
+        reason: reason.into(),
     }
 }
 
@@ -101,7 +101,7 @@ impl Clock for TimestampClock {
 
     fn stop(&mut self) -> Result<f64> {
         if !std::mem::take(&mut self.started) {
-            return Err(self.clock_error("stop() without start()"));
+            return Err(clock_error("stop() without start()"));
         }
         let mut enc = self.ctx.device.create_command_encoder(&Default::default());
         self.mark(&mut enc, 1);
@@ -111,14 +111,16 @@ impl Clock for TimestampClock {
         let mut ticks = [0u64; 2];
         self.ctx
             .map_and_copy(&self.readback, bytemuck::cast_slice_mut(&mut ticks))?;
-        elapsed_ns(ticks, self.period_ns).map_err(|r| self.clock_error(r))
+        elapsed_ns(ticks, self.period_ns)
     }
 }
 
 /// Nanoseconds between two timestamp readings.
-fn elapsed_ns([t0, t1]: [u64; 2], period_ns: f64) -> Result<f64, String> {
+fn elapsed_ns([t0, t1]: [u64; 2], period_ns: f64) -> Result<f64> {
     if t1 < t0 {
-        return Err(format!("timestamps went backwards ({t0} → {t1})"));
+        return Err(clock_error(format!(
+            "timestamps went backwards ({t0} → {t1})"
+        )));
     }
     Ok((t1 - t0) as f64 * period_ns)
 }
@@ -180,7 +182,11 @@ mod tests {
 
     #[test]
     fn ticks_convert_with_the_period() {
-        assert_eq!(elapsed_ns([100, 350], 2.0), Ok(500.0));
-        assert!(elapsed_ns([5, 4], 1.0).is_err());
+        assert_eq!(elapsed_ns([100, 350], 2.0).unwrap(), 500.0);
+        let err = elapsed_ns([5, 4], 1.0).unwrap_err().to_string();
+        assert!(
+            err.contains("wgpu timestamp") && err.contains("backwards"),
+            "{err}"
+        );
     }
 }

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 use tensorbench_core::schema::GpuInfo;
 use tensorbench_core::{Error, Result};
 
+type GpuResult<T> = std::result::Result<T, crate::Error>;
+
 /// Picks an adapter by (case-insensitive) substring of its name or by backend name
 /// (`vulkan`, `metal`, `dx12`, `gl`). `WGPU_BACKEND` restricts the backends searched.
 pub const ADAPTER_ENV: &str = "TENSORBENCH_WGPU_ADAPTER";
@@ -73,14 +75,15 @@ fn type_rank(t: wgpu::DeviceType) -> u8 {
 }
 
 /// Index of the adapter to use: the first matching `wanted` (name substring or backend name),
-/// else the best device type. Errors list what was found.
-pub fn choose_adapter(infos: &[wgpu::AdapterInfo], wanted: Option<&str>) -> Result<usize, String> {
+/// else the best device type. Errors list what was found: none at all is
+/// [`crate::Error::Unavailable`], none matching `wanted` is [`crate::Error::BadInput`].
+pub fn choose_adapter(infos: &[wgpu::AdapterInfo], wanted: Option<&str>) -> GpuResult<usize> {
     if infos.is_empty() {
-        return Err(
+        return Err(crate::Error::unavailable(
+            "wgpu adapter",
             "no wgpu adapter found (no Vulkan/Metal/DX12/GL driver; on Debian install \
-                    mesa-vulkan-drivers and libvulkan1)"
-                .into(),
-        );
+                    mesa-vulkan-drivers and libvulkan1)",
+        ));
     }
     match wanted.map(str::to_ascii_lowercase) {
         Some(w) => infos
@@ -94,10 +97,11 @@ pub fn choose_adapter(infos: &[wgpu::AdapterInfo], wanted: Option<&str>) -> Resu
                     .iter()
                     .map(|i| format!("{} ({})", i.name, i.backend))
                     .collect();
-                format!(
+                let message = format!(
                     "{ADAPTER_ENV}={w:?} matches none of the adapters: {}",
                     names.join(", ")
-                )
+                );
+                crate::Error::bad_input(ADAPTER_ENV, message)
             }),
         None => Ok((0..infos.len())
             .min_by_key(|&i| type_rank(infos[i].device_type))
@@ -108,7 +112,7 @@ pub fn choose_adapter(infos: &[wgpu::AdapterInfo], wanted: Option<&str>) -> Resu
 impl WgpuContext {
     /// Opens the adapter chosen by [`ADAPTER_ENV`] (or the best one) with timestamp queries
     /// when it has them and the largest buffers it allows.
-    pub fn open() -> Result<Arc<Self>, String> {
+    pub fn open() -> GpuResult<Arc<Self>> {
         let instance = new_instance();
         let adapters = pollster::block_on(instance.enumerate_adapters(searched_backends()));
         let infos: Vec<_> = adapters.iter().map(wgpu::Adapter::get_info).collect();
@@ -119,7 +123,7 @@ impl WgpuContext {
         Self::open_adapter(adapter)
     }
 
-    fn open_adapter(adapter: &wgpu::Adapter) -> Result<Arc<Self>, String> {
+    fn open_adapter(adapter: &wgpu::Adapter) -> GpuResult<Arc<Self>> {
         let info = adapter.get_info();
         let features = adapter.features()
             & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS);
@@ -137,8 +141,10 @@ impl WgpuContext {
             required_limits: limits.clone(),
             ..Default::default()
         };
-        let (device, queue) = pollster::block_on(adapter.request_device(&desc))
-            .map_err(|e| format!("{} ({}): cannot open device: {e}", info.name, info.backend))?;
+        let (device, queue) = pollster::block_on(adapter.request_device(&desc)).map_err(|e| {
+            let reason = format!("{} ({}): cannot open device: {e}", info.name, info.backend);
+            crate::Error::unavailable("wgpu device", reason)
+        })?;
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
@@ -333,9 +339,15 @@ mod tests {
             ),
         ];
         assert_eq!(choose_adapter(&infos, None), Ok(1));
+        assert!(matches!(
+            choose_adapter(&infos, Some("radeon")),
+            Err(crate::Error::BadInput { .. })
+        ));
         assert_eq!(choose_adapter(&infos, Some("LLVMPIPE")), Ok(0));
         assert_eq!(choose_adapter(&infos, Some("gl")), Ok(2));
-        let err = choose_adapter(&infos, Some("radeon")).unwrap_err();
+        let err = choose_adapter(&infos, Some("radeon"))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains(ADAPTER_ENV) && err.contains("llvmpipe"),
             "{err}"
@@ -343,6 +355,7 @@ mod tests {
         assert!(
             choose_adapter(&[], None)
                 .unwrap_err()
+                .to_string()
                 .contains("mesa-vulkan-drivers")
         );
     }

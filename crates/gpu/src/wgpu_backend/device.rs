@@ -7,7 +7,7 @@ use super::context::WgpuContext;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tensorbench_core::device::{Device, MeterResult};
-use tensorbench_core::{Clock, Result};
+use tensorbench_core::{Clock, Error, Result};
 
 /// How a sample's time is read on the adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl Device for WgpuDevice {
     }
 
     fn energy_meter(&self) -> MeterResult {
-        Err(NO_ENERGY_COUNTER.into())
+        Err(Error::unavailable("energy counter", NO_ENERGY_COUNTER))
     }
 
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {

@@ -29,17 +29,21 @@ const NO_ENERGY_COUNTER: &str = "wgpu exposes no energy counter (NVIDIA GPUs rep
      through the cuda backend's NVML counter)";
 
 /// Opens the adapter, catching a panic from a broken driver as an error.
-pub fn open() -> Result<Arc<WgpuContext>, String> {
-    std::panic::catch_unwind(WgpuContext::open)
-        .unwrap_or_else(|_| Err("wgpu panicked while opening the adapter".into()))
+pub fn open() -> Result<Arc<WgpuContext>, crate::Error> {
+    std::panic::catch_unwind(WgpuContext::open).unwrap_or_else(|_| {
+        Err(crate::Error::unavailable(
+            "wgpu adapter",
+            "wgpu panicked while opening the adapter",
+        ))
+    })
 }
 
 /// Registers every wgpu workload of `profile`, or all of them as `skipped` when no adapter opens.
 pub fn register(suite: &mut Suite, profile: Profile) {
     let ctx = match open() {
         Ok(ctx) => ctx,
-        Err(reason) => {
-            crate::skip_backend(suite, Backend::Wgpu, profile, &reason);
+        Err(why) => {
+            crate::skip_backend(suite, Backend::Wgpu, profile, &why.to_string());
             return;
         }
     };

@@ -10,6 +10,7 @@
 use super::build::{self, Abi, Module, Variant};
 use super::runtimes::{self, Found, Runtime};
 use super::sizes::{self, WasmSizes};
+use crate::Error as WasmError;
 use crate::ops::{self, Flavor, KernelWorkload, Point};
 use serde_json::{Value, json};
 use std::cell::RefCell;
@@ -34,17 +35,16 @@ pub struct WasmFlags {
 
 impl WasmFlags {
     /// The runtimes asked for; an unknown name is bad input naming the flag.
-    pub fn runtimes(&self) -> Result<Vec<Runtime>, SuiteError> {
+    pub fn runtimes(&self) -> Result<Vec<Runtime>, WasmError> {
         if self.runtime == "all" {
             return Ok(Runtime::ALL.to_vec());
         }
         self.runtime
             .split(',')
             .map(|r| {
-                Runtime::parse(r.trim()).ok_or_else(|| {
-                    SuiteError::BadInput(format!(
-                        "--runtime {r:?}: expected node, chromium, wasmtime or all"
-                    ))
+                Runtime::parse(r.trim()).ok_or_else(|| WasmError::BadInput {
+                    flag_or_file: "--runtime".into(),
+                    message: format!("--runtime {r:?}: expected node, chromium, wasmtime or all"),
                 })
             })
             .collect()
@@ -57,7 +57,7 @@ pub fn register(
     opts: &SuiteOptions,
     flags: &WasmFlags,
 ) -> Result<(), SuiteError> {
-    let runtimes = flags.runtimes()?;
+    let runtimes = flags.runtimes().map_err(Error::from)?;
     suite.refuse("--cold", "not supported by the wasm suite: the module's sampler cannot flush the host's caches from linear memory");
     suite.refuse(
         "--threads",
@@ -139,17 +139,20 @@ impl WasmExecutor {
     }
 
     /// Finds the runtime, builds the module it loads and measures its size.
-    fn get_ready(&self) -> Result<(Found, Module, WasmSizes), String> {
-        let found = runtimes::detect(self.runtime).map_err(|m| m.to_string())?;
+    fn get_ready(&self) -> Result<(Found, Module, WasmSizes), WasmError> {
+        let found = runtimes::detect(self.runtime)?;
         let (check, build): (fn() -> _, fn(Variant) -> _) = match self.runtime.abi() {
             Abi::Bindgen => (build::check_toolchain, build::build),
             Abi::Cabi => (build::check_target, build::build_cabi),
         };
-        check().map_err(|m| m.to_string())?;
-        let module: Module = build(self.variant).map_err(|e: anyhow::Error| format!("{e:#}"))?;
-        let bytes =
-            std::fs::read(&module.wasm).map_err(|e| format!("{}: {e}", module.wasm.display()))?;
-        let sizes = sizes::measure(&bytes).map_err(|e| e.to_string())?;
+        check()?;
+        let name = self.variant.backend();
+        let module: Module = build(self.variant)
+            .map_err(|e: anyhow::Error| WasmError::module(name, format!("{e:#}")))?;
+        let path = module.wasm.display().to_string();
+        let bytes = std::fs::read(&module.wasm)
+            .map_err(|e| WasmError::module(name, format!("{path}: {e}")))?;
+        let sizes = sizes::measure(&bytes).map_err(|e| WasmError::module(name, e.to_string()))?;
         Ok((found, module, sizes))
     }
 }
