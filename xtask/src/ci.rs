@@ -8,6 +8,7 @@ use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
 use tensorbench_analysis::baseline::resolve_run;
+use tensorbench_analysis::render::{MAX_SUMMARY_BYTES, cap_markdown, escape_markdown};
 
 /// The baseline `ci` compares with when `--baseline` is not given (saved on the base branch).
 pub const DEFAULT_BASELINE: &str = "base";
@@ -68,10 +69,12 @@ pub fn run(args: &CiArgs) -> Result<u8> {
             md.push_str(&format!(
                 "\n<details><summary>{} measurements of run {}</summary>\n\n{}\n</details>\n",
                 r.run.measurements.len(),
-                r.run.run_id,
+                escape_markdown(&r.run.run_id),
                 table::render_markdown(&r.run)
             ));
         }
+        // GitHub refuses a job summary past 1 MiB: the whole of it is capped, not each part.
+        let md = cap_markdown(md, MAX_SUMMARY_BYTES);
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)

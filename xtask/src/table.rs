@@ -1,6 +1,7 @@
 //! The terminal table and its Markdown twin: one row per measurement.
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use tensorbench_analysis::render::{MAX_SUMMARY_BYTES, cap_markdown, escape_markdown};
 use tensorbench_core::schema::{Measurement, Run, Status};
 
 const HEADER: [&str; 9] = [
@@ -35,19 +36,33 @@ pub fn render(run: &Run) -> String {
     format!("{t}\n{}", summary_line(run))
 }
 
-/// The run as a GitHub-flavoured Markdown table.
+/// The run as a GitHub-flavoured Markdown table. Every cell goes through the one Markdown
+/// escaper (`tensorbench_analysis::render::escape_markdown`); rows that would pass GitHub's job
+/// summary limit are left out and counted.
 pub fn render_markdown(run: &Run) -> String {
     let mut out = format!(
         "| {} |\n|{}|\n",
         HEADER.join(" | "),
         "---|".repeat(HEADER.len())
     );
+    let budget = MAX_SUMMARY_BYTES - 1000;
+    let mut left_out = 0usize;
     for m in &run.measurements {
-        let cells: Vec<String> = row(m).into_iter().map(|c| c.replace('|', "\\|")).collect();
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        let cells: Vec<String> = row(m).iter().map(|c| escape_markdown(c)).collect();
+        let line = format!("| {} |\n", cells.join(" | "));
+        if out.len() + line.len() > budget {
+            left_out += 1;
+        } else {
+            out.push_str(&line);
+        }
     }
-    out.push_str(&format!("\n{}\n", summary_line(run)));
-    out
+    if left_out > 0 {
+        out.push_str(&format!(
+            "\n_{left_out} row(s) left out to fit the size limit: the run file has them all._\n"
+        ));
+    }
+    out.push_str(&format!("\n{}\n", escape_markdown(&summary_line(run))));
+    cap_markdown(out, MAX_SUMMARY_BYTES)
 }
 
 fn row(m: &Measurement) -> Vec<String> {
@@ -189,6 +204,45 @@ mod tests {
         let r = row(&m);
         assert!(r[4].contains("(75% CI)"), "{}", r[4]);
         assert_eq!(r[8], "ok, UNSTABLE: drift: +5.0%");
+    }
+
+    #[test]
+    fn markdown_rows_hold_text_from_the_run_as_text() {
+        let mut m = tensorbench_core::sampler::skipped(
+            &tensorbench_core::WorkloadSpec::new(
+                "t",
+                "<script>x</script>",
+                "a|b",
+                tensorbench_core::DType::F32,
+            ),
+            Default::default(),
+            "line1\n| injected |\r\n**bold**",
+        );
+        m.status = Status::Skipped;
+        let run = tensorbench_core::schema::Run {
+            schema_version: tensorbench_core::schema::SCHEMA_VERSION,
+            run_id: "<b>run</b>\nid".into(),
+            target: "cpu".into(),
+            profile: "quick".into(),
+            command: String::new(),
+            started_at: String::new(),
+            finished_at: None,
+            status: tensorbench_core::schema::RunStatus::Complete,
+            git: Default::default(),
+            machine: Default::default(),
+            build_profile: "bench".into(),
+            config: serde_json::Value::Null,
+            peaks: Default::default(),
+            measurements: vec![m],
+        };
+        let md = render_markdown(&run);
+        assert!(!md.contains("<script") && !md.contains("<b>"), "{md}");
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(rows.len(), 3, "{md}");
+        assert!(
+            rows[2].contains("a\\|b") && rows[2].contains("\\*\\*bold"),
+            "{md}"
+        );
     }
 
     #[test]

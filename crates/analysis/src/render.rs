@@ -1,9 +1,92 @@
 //! Text renderings of a [`Comparison`]: a Markdown verdict table (terminal, `$GITHUB_STEP_SUMMARY`,
 //! PR comments) and a boxed terminal table. Regressions come first, worst first.
+//!
+//! Also **the** Markdown escaper ([`escape_markdown`]) and size cap ([`cap_markdown`]): every
+//! Markdown we render (these verdicts, the report's summary, xtask's run table) puts text from run
+//! files through them, so an id, reason, machine name or git field is shown as text, never as
+//! markup, and a job summary stays under GitHub's limit.
 
 use crate::verdict::{Comparison, IdComparison, Verdict};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write;
+
+/// GitHub refuses a job summary (`$GITHUB_STEP_SUMMARY`) over 1 MiB; we stay under it.
+pub const MAX_SUMMARY_BYTES: usize = 1_000_000;
+
+/// Text from a run file made safe inside Markdown: in a table cell, a heading, a quote or an HTML
+/// block (`<details>`) alike. Markdown metacharacters get a backslash, HTML's `&`, `<`, `>` become
+/// entities (so no tag, comment or script survives), and line breaks become spaces (so no text
+/// ends a table row or starts a block). The one escaper of every Markdown we render.
+pub fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            // Line and paragraph separators too: some renderers break lines on them.
+            '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push(' '),
+            // Inline markup (emphasis, code, links, images, strikethrough, math, mentions) and the
+            // cell separator. Block markers (`-`, `+`, `=`, `1.`) need no escape: escaped text
+            // never starts a line.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' | '$' | '@' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `md` cut to at most `max_bytes` bytes (at a line end when one is near, never inside a
+/// character), any `<details>` left open closed, and a note saying so. Unchanged when it fits;
+/// just the note when not even that fits (a limit under ~100 bytes).
+pub fn cap_markdown(md: String, max_bytes: usize) -> String {
+    if md.len() <= max_bytes {
+        return md;
+    }
+    let note = format!(
+        "\n\n_Truncated: this summary passed {max_bytes} bytes. The run files and the HTML report have everything._\n"
+    );
+    const CLOSE: &str = "\n</details>\n";
+    let room = max_bytes.saturating_sub(note.len());
+    let mut cut = room;
+    while !md.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    // Prefer a whole line, unless that throws most of the room away.
+    if let Some(nl) = md[..cut].rfind('\n') {
+        if nl >= cut / 2 {
+            cut = nl + 1;
+        }
+    }
+    let mut out = md[..cut].to_string();
+    loop {
+        let open = out.matches("<details>").count();
+        let closed = out.matches("</details>").count();
+        if open <= closed {
+            break;
+        }
+        // Room for the closing tags comes out of the kept text.
+        let need = CLOSE.len() * (open - closed);
+        if out.len() + need > room {
+            let mut c = out.len().saturating_sub(need);
+            while !out.is_char_boundary(c) {
+                c -= 1;
+            }
+            out.truncate(c);
+            continue;
+        }
+        for _ in closed..open {
+            out.push_str(CLOSE);
+        }
+        break;
+    }
+    out.push_str(&note);
+    out
+}
 
 /// Display order of verdicts: what needs attention first.
 const ORDER: [Verdict; 7] = [
@@ -110,29 +193,44 @@ impl Comparison {
     }
 
     /// GitHub-flavoured Markdown: title, counts, warnings, then the verdict table.
+    /// Every text is escaped ([`escape_markdown`]); rows that would take it past
+    /// [`MAX_SUMMARY_BYTES`] are left out and counted in a closing note.
     pub fn to_markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(
             md,
-            "### Benchmark verdicts: `{}` vs `{}`\n",
-            self.new_label, self.old_label
+            "### Benchmark verdicts: {} vs {}\n",
+            escape_markdown(&self.new_label),
+            escape_markdown(&self.old_label)
         );
         let _ = writeln!(md, "**{}**\n", self.summary_line());
         for w in &self.warnings {
-            let _ = writeln!(md, "> ⚠️ {w}");
+            let _ = writeln!(md, "> ⚠️ {}", escape_markdown(w));
         }
         if !self.warnings.is_empty() {
             md.push('\n');
         }
         let _ = writeln!(md, "| {} |", HEADER.join(" | "));
         let _ = writeln!(md, "|{}", "---|".repeat(HEADER.len()));
+        // Room kept for the note on rows left out.
+        let budget = MAX_SUMMARY_BYTES - 200;
+        let mut left_out = 0usize;
         for i in self.ordered() {
-            let cells = row(i).map(|c| c.replace('|', "\\|"));
-            let mut cells = cells.to_vec();
-            cells[1] = format!("`{}`", cells[1]);
-            let _ = writeln!(md, "| {} |", cells.join(" | "));
+            let cells = row(i).map(|c| escape_markdown(&c));
+            let line = format!("| {} |\n", cells.join(" | "));
+            if md.len() + line.len() > budget {
+                left_out += 1;
+            } else {
+                md.push_str(&line);
+            }
         }
-        md
+        if left_out > 0 {
+            let _ = writeln!(
+                md,
+                "\n_{left_out} row(s) left out to fit the size limit: `compare --format json` has them all._"
+            );
+        }
+        cap_markdown(md, MAX_SUMMARY_BYTES)
     }
 
     /// A boxed table for the terminal, followed by the counts and warnings.
@@ -149,5 +247,37 @@ impl Comparison {
             let _ = writeln!(out, "warning: {w}");
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_and_line_breaks_are_text() {
+        assert_eq!(
+            escape_markdown("a|b\n<script>*x*</script>\r[l](u) `c` @me &amp;"),
+            "a\\|b &lt;script&gt;\\*x\\*&lt;/script&gt; \\[l\\](u) \\`c\\` \\@me &amp;amp;"
+        );
+        assert_eq!(
+            escape_markdown("cpu-simd/add/f32/n=1"),
+            "cpu-simd/add/f32/n=1"
+        );
+        assert_eq!(escape_markdown("ünï\u{2028}cödé"), "ünï cödé");
+    }
+
+    #[test]
+    fn cap_cuts_at_a_char_boundary_and_closes_details() {
+        let short = "fits".to_string();
+        assert_eq!(cap_markdown(short.clone(), 100), short);
+        let long = format!("<details><summary>s</summary>\n\n{}", "é|\n".repeat(2000));
+        let capped = cap_markdown(long, 1000);
+        assert!(capped.len() <= 1000, "{}", capped.len());
+        assert!(capped.contains("</details>") && capped.contains("Truncated"));
+        // Tiny limits never panic.
+        for max in 0..40 {
+            let _ = cap_markdown("ééééé\n".repeat(20), max);
+        }
     }
 }

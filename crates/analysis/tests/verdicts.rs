@@ -221,7 +221,7 @@ fn markdown_puts_regressions_first() {
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
     assert!(rows[0].starts_with("| verdict | id |"), "{md}");
     assert!(
-        rows[1].contains("`slow`") && rows[1].contains("SLOWER"),
+        rows[1].contains("| slow |") && rows[1].contains("SLOWER"),
         "{md}"
     );
     assert!(md.contains("**1 slower · 2 same**"), "{md}");

@@ -44,8 +44,22 @@ const HEADER: [&str; 35] = [
     "gflops_per_joule",
 ];
 
+/// A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a plain
+/// number, gets a leading `'`, so that a spreadsheet shows it as text rather than evaluating it
+/// (OWASP's advice against CSV injection: `=HYPERLINK(...)` in an id must not become a live link).
+/// Numbers we wrote ourselves (`-0.5`, `-inf`) stay numbers.
+fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// Writes a header and one row per measurement of every run. Text is quoted by the `csv` crate
-/// wherever it needs to be (commas, quotes, line breaks); missing values are empty cells.
+/// wherever it needs to be (commas, quotes, line breaks); missing values are empty cells. A cell
+/// a spreadsheet would take for a formula is neutralised ([`neutralise`]).
 pub fn write_csv<W: Write>(runs: &[Run], out: W) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
@@ -118,7 +132,7 @@ pub fn write_csv<W: Write>(runs: &[Run], out: W) -> Result<()> {
                     .and_then(|e| e.gflops_per_joule)
                     .filter(|_| timed)),
             ];
-            w.write_record(&record)?;
+            w.write_record(record.iter().map(|c| neutralise(c).into_owned()))?;
         }
     }
     w.flush().map_err(|e| crate::Error::Io {
@@ -126,4 +140,23 @@ pub fn write_csv<W: Write>(runs: &[Run], out: W) -> Result<()> {
         source: e,
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn formulas_become_text_and_numbers_stay() {
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("+1+cmd"), "'+1+cmd");
+        assert_eq!(neutralise("-2+3"), "'-2+3");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("\tx"), "'\tx");
+        assert_eq!(neutralise("\rx"), "'\rx");
+        assert_eq!(neutralise("-0.5"), "-0.5");
+        assert_eq!(neutralise("-inf"), "-inf");
+        assert_eq!(neutralise("cpu-simd/add"), "cpu-simd/add");
+        assert_eq!(neutralise(""), "");
+    }
 }

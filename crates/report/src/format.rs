@@ -105,6 +105,14 @@ pub fn params(params: &BTreeMap<String, serde_json::Value>) -> String {
         .join(", ")
 }
 
+/// The first 12 characters of a commit hash, cut by characters (a run file may hold any text there).
+pub fn short_commit(commit: &str) -> &str {
+    commit
+        .char_indices()
+        .nth(12)
+        .map_or(commit, |(i, _)| &commit[..i])
+}
+
 /// At most `max` characters of `s`, cutting from the middle so both ends stay (`cpu-simd/…/n=1024`).
 pub fn truncate_middle(s: &str, max: usize) -> String {
     let n = s.chars().count();
@@ -169,5 +177,8 @@ mod tests {
         assert_eq!(params(&p), "layout=nhwc, n=1024");
         assert_eq!(truncate_middle("abcdefghij", 6), "ab…hij");
         assert_eq!(truncate_middle("abc", 6), "abc");
+        assert_eq!(short_commit("0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_commit("ééééééééééééééé"), "éééééééééééé");
+        assert_eq!(short_commit("ab"), "ab");
     }
 }

@@ -7,14 +7,16 @@ use crate::facts::{self, RateKind};
 use crate::format;
 use crate::sections::overview;
 use std::fmt::Write;
-use tensorbench_analysis::render::verdict_label;
+use tensorbench_analysis::render::{
+    MAX_SUMMARY_BYTES, cap_markdown, escape_markdown, verdict_label,
+};
 use tensorbench_analysis::{Comparison, IdComparison, Verdict};
 use tensorbench_schema::schema::{Measurement, Run, Status};
 
 /// Size and layout of the Markdown.
 #[derive(Debug, Clone)]
 pub struct MarkdownOptions {
-    /// Stop adding table rows past this many characters (a note says how many were left out).
+    /// Stop adding table rows past this many bytes (a note says how many were left out).
     pub max_chars: usize,
     /// Rows shown before a table is folded into `<details>`.
     pub unfolded_rows: usize,
@@ -56,7 +58,9 @@ pub fn render_markdown(input: &ReportInput, opts: &MarkdownOptions) -> String {
     if let Some(link) = &opts.report_link {
         let _ = writeln!(md.out, "\nFull report: {}", cell(link));
     }
-    md.out
+    // `max_chars` budgets table rows; headings and warnings of many runs could still pass
+    // GitHub's limit on a job summary.
+    cap_markdown(md.out, MAX_SUMMARY_BYTES)
 }
 
 struct Markdown {
@@ -109,14 +113,9 @@ impl Markdown {
     }
 }
 
-/// Text safe inside a Markdown table cell: no pipes, no line breaks, HTML shown as text.
+/// Text safe inside Markdown: the one escaper, shared with analysis and xtask.
 fn cell(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
-        .replace('`', "\\`")
-        .replace(['\n', '\r'], " ")
+    escape_markdown(s)
 }
 
 fn verdicts(md: &mut Markdown, cmp: &Comparison, opts: &MarkdownOptions) {
@@ -199,7 +198,7 @@ fn run_summary(md: &mut Markdown, run: &Run, opts: &MarkdownOptions) {
             run.git
                 .commit
                 .as_deref()
-                .map_or("unknown", |c| &c[..c.len().min(12)])
+                .map_or("unknown", |c| format::short_commit(c))
         )
     );
     let problems: Vec<Vec<String>> = run
@@ -267,7 +266,8 @@ fn timed_row(run: &Run, m: &Measurement) -> Vec<String> {
         }),
         rate(RateKind::Gflops, m.flops),
         rate(RateKind::Gbps, m.bytes),
-        tensorbench_analysis::roofline::place(run, m)
-            .map_or("–".into(), |r| tensorbench_schema::roofline::label(&r)),
+        tensorbench_analysis::roofline::place(run, m).map_or("–".into(), |r| {
+            cell(&tensorbench_schema::roofline::label(&r))
+        }),
     ]
 }

@@ -118,7 +118,7 @@ pub fn chart(h: &History) -> Chart {
             p.started_at,
             p.commit
                 .as_deref()
-                .map_or(String::new(), |c| format!(" · {}", &c[..c.len().min(12)]))
+                .map_or(String::new(), |c| format!(" · {}", format::short_commit(c)))
         );
         svg.circle(*cx, *cy, 3.0, "pt c0", &title);
     }

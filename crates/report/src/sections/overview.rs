@@ -71,7 +71,7 @@ fn run_facts(run: &Run) -> Vec<Fact> {
         (None, _, _) => "unknown (not a git checkout)".to_string(),
         (Some(c), dirty, branch) => format!(
             "{}{}{}",
-            &c[..c.len().min(12)],
+            format::short_commit(c),
             if dirty == Some(true) {
                 " + uncommitted changes"
             } else {
