@@ -28,7 +28,7 @@ class SamplerConfig:
     min_samples: int = 10
     max_samples: int = 10_000
     min_time_s: float = 0.05
-    max_time_s: float = 0.4
+    max_time_s: float = 0.3
     ci_target: float = 0.01
     confidence: float = 0.95
     sample_target_s: float = 2e-4

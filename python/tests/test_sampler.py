@@ -24,7 +24,7 @@ class ScriptedTimer:
 
 def test_profiles_carry_the_rust_numbers():
     quick, standard, full = (SamplerConfig.profile(p) for p in ("quick", "standard", "full"))
-    assert (quick.warmup_s, quick.min_samples, quick.min_time_s, quick.max_time_s) == (0.05, 10, 0.05, 0.4)
+    assert (quick.warmup_s, quick.min_samples, quick.min_time_s, quick.max_time_s) == (0.05, 10, 0.05, 0.3)
     assert (quick.ci_target, quick.confidence, quick.sample_target_s) == (0.01, 0.95, 2e-4)
     assert (standard.min_samples, standard.max_time_s, standard.sample_target_s) == (20, 3.0, 1e-3)
     assert (full.min_samples, full.ci_target, full.max_time_s) == (50, 0.005, 15.0)

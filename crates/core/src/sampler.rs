@@ -61,7 +61,7 @@ impl SamplerConfig {
             min_samples: 10,
             max_samples: 10_000,
             min_time_s: 0.05,
-            max_time_s: 0.4,
+            max_time_s: 0.3,
             ci_target: 0.01,
             confidence: 0.95,
             sample_target_s: 2e-4,

@@ -115,7 +115,7 @@ fn a_drifting_series_is_flagged_unstable_and_its_ci_spans_the_drift() {
             assert!(why.contains("drift"), "{why}");
             assert!(!sampling.converged);
             assert_eq!(m.status, Status::Ok);
-            // Sampled to the cap (at 200 µs a sample, 2000 of them in quick's 0.4 s).
+            // Sampled to the cap (at 200 µs a sample, 1500 of them in quick's 0.3 s).
             assert!(
                 sampling.total_time_ns >= quick().max_time_s * 1e9,
                 "{sampling:?}"
@@ -187,7 +187,7 @@ fn small_n_coverage_matches_its_label() {
 
 #[test]
 fn probes_get_ten_samples_past_the_time_cap() {
-    // 100 ms samples: the 0.4 s cap alone would stop at 4.
+    // 100 ms samples: the 0.3 s cap alone would stop at 3.
     let mut cfg = quick();
     cfg.min_samples_cap_s = 3.0;
     let mut w = Scripted::new(vec![1e8]);

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use tensorbench_core::schema::{Run, RunStatus};
 use tensorbench_core::store::load_run;
 
-/// A workload's cap: far above a quick-profile workload (0.6 s of sampling), far below a hang.
+/// A workload's cap: far above a quick-profile workload (0.3 s of sampling), far below a hang.
 const CAP: Duration = Duration::from_secs(5);
 /// How long one supervised run may take before the test calls the supervisor broken.
 const DEADLINE: Duration = Duration::from_secs(120);
