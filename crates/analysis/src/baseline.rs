@@ -19,7 +19,7 @@ pub fn baseline_path(results: &Path, name: &str) -> Result<PathBuf> {
 
 /// Saves `run` as baseline `name`, replacing an older baseline of that name only once the new file
 /// is completely written; the older one is kept as baseline `<name>.prev`. Only a run fit to be
-/// a baseline is saved (see [`check_fit_for_baseline`]).
+/// a baseline is saved (see [`unfit_for_baseline`]).
 pub fn save_baseline(results: &Path, name: &str, run: &Run) -> Result<PathBuf> {
     save_baseline_with(results, name, run, false)
 }
@@ -32,10 +32,12 @@ pub fn save_baseline_with(
     allow_failed: bool,
 ) -> Result<PathBuf> {
     let path = baseline_path(results, name)?;
-    check_fit_for_baseline(run, allow_failed).map_err(|reason| Error::NotABaseline {
-        name: name.to_string(),
-        reason,
-    })?;
+    if let Some(reason) = unfit_for_baseline(run, allow_failed) {
+        return Err(Error::NotABaseline {
+            name: name.to_string(),
+            reason,
+        });
+    }
     if path.exists() {
         let previous = load_run(&path)?;
         write_json_atomic(&baseline_path(results, &format!("{name}.prev"))?, &previous)?;
@@ -46,10 +48,10 @@ pub fn save_baseline_with(
 
 /// Why `run` must not become a baseline, if so: it did not complete (interrupted, or still
 /// running), measured nothing, or (unless `allow_failed`) has a `failed` or `invalid` measurement.
-pub fn check_fit_for_baseline(run: &Run, allow_failed: bool) -> std::result::Result<(), String> {
+pub fn unfit_for_baseline(run: &Run, allow_failed: bool) -> Option<String> {
     use tensorbench_schema::schema::{RunStatus, Status};
     if run.status != RunStatus::Complete {
-        return Err(format!("the run is {:?}, not complete", run.status).to_lowercase());
+        return Some(format!("the run is {:?}, not complete", run.status).to_lowercase());
     }
     let bad: Vec<&str> = run
         .measurements
@@ -58,7 +60,7 @@ pub fn check_fit_for_baseline(run: &Run, allow_failed: bool) -> std::result::Res
         .map(|m| m.id.as_str())
         .collect();
     if !bad.is_empty() && !allow_failed {
-        return Err(format!(
+        return Some(format!(
             "{} measurement(s) failed or invalid ({}{}); pass --allow-failed to save it anyway",
             bad.len(),
             bad[..bad.len().min(3)].join(", "),
@@ -66,9 +68,9 @@ pub fn check_fit_for_baseline(run: &Run, allow_failed: bool) -> std::result::Res
         ));
     }
     if !run.measurements.iter().any(|m| m.status == Status::Ok) {
-        return Err("the run has no ok measurement".into());
+        return Some("the run has no ok measurement".into());
     }
-    Ok(())
+    None
 }
 
 /// Copies the run file at `run_file` to baseline `name`, after checking that it reads as a run (a
