@@ -2,6 +2,7 @@
 //! it, gathers the run file, and prints, compares and reports. It is the only place that knows
 //! every target.
 
+mod ab;
 mod bench;
 mod ci;
 mod compare;
@@ -28,6 +29,8 @@ struct Cli {
 enum Command {
     /// Build and run a target's suite, write its run file, print the table.
     Bench(bench::BenchArgs),
+    /// Paired, interleaved A/B of two builds in one sitting (exit 1 on a confirmed regression).
+    Ab(ab::AbArgs),
     /// Verdicts between two runs or baselines (exit 1 on a confirmed regression).
     Compare(compare::CompareArgs),
     /// One self-contained HTML report (plus Markdown and CSV) of runs, verdicts and history.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Ab(args) => ab::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Compare(args) => compare::run(&args, &args.results),
         Command::Report(args) => report::run(&args, &args.results),
@@ -90,6 +94,8 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = if e.downcast_ref::<BadInput>().is_some() {
                 2
+            } else if e.downcast_ref::<Infrastructure>().is_some() {
+                3
             } else {
                 1
             };
@@ -110,6 +116,18 @@ impl std::fmt::Display for BadInput {
 }
 
 impl std::error::Error for BadInput {}
+
+/// A build, tool or child process that failed, not the code under test: exit code 3.
+#[derive(Debug)]
+pub struct Infrastructure(pub String);
+
+impl std::fmt::Display for Infrastructure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Infrastructure {}
 
 /// Returns early with a [`BadInput`] error.
 #[macro_export]

@@ -1,7 +1,7 @@
 //! Where things are: the workspace root and the cargo target directory.
 
 use anyhow::{Context, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The workspace root (xtask lives one level below it).
@@ -31,17 +31,42 @@ pub fn build_artifact(
     profile: &str,
 ) -> Result<PathBuf> {
     let mut cmd = Command::new(cargo());
-    cmd.current_dir(root())
-        .args([
-            "build",
-            "--profile",
-            profile,
-            "--package",
-            package,
-            kind,
-            name,
-        ])
-        .args(["--message-format", "json-render-diagnostics"]);
+    cmd.current_dir(root());
+    build_with(cmd, package, kind, name, features, profile)
+}
+
+/// Builds the bench-profile binary `bin` of `package` in the checkout at `dir`, with its build
+/// tree in `target_dir` (for `ab`'s worktrees of other revisions).
+pub fn build_binary_in(
+    dir: &Path,
+    target_dir: &Path,
+    package: &str,
+    bin: &str,
+    features: &[&str],
+) -> Result<PathBuf> {
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(dir).env("CARGO_TARGET_DIR", target_dir);
+    build_with(cmd, package, "--bin", bin, features, "bench")
+}
+
+fn build_with(
+    mut cmd: Command,
+    package: &str,
+    kind: &str,
+    name: &str,
+    features: &[&str],
+    profile: &str,
+) -> Result<PathBuf> {
+    cmd.args([
+        "build",
+        "--profile",
+        profile,
+        "--package",
+        package,
+        kind,
+        name,
+    ])
+    .args(["--message-format", "json-render-diagnostics"]);
     if !features.is_empty() {
         cmd.args(["--features", &features.join(",")]);
     }

@@ -66,6 +66,7 @@ pub fn compare_runs(old: &Run, new: &Run, cfg: &CompareConfig) -> Comparison {
         new_run_id: new.run_id.clone(),
         warnings,
         items,
+        ci_level: 0.95,
     }
 }
 

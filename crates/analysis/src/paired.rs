@@ -93,6 +93,18 @@ pub struct PairedResult {
 /// Fewest rounds a verdict other than `ambiguous` rests on: the CI needs rounds to resample.
 pub const MIN_ROUNDS: usize = 3;
 
+/// The rounds after which undecided ids are judged, for at most `max_rounds`: 3, 6, 12, … and
+/// the cap itself. Looks double so a few of them cover many rounds, and each spends
+/// `alpha / looks.len()`; stopping before the last look only spends less.
+pub fn looks(max_rounds: usize) -> Vec<usize> {
+    let max = max_rounds.max(MIN_ROUNDS);
+    let mut at: Vec<usize> = std::iter::successors(Some(MIN_ROUNDS), |r| Some(r * 2))
+        .take_while(|&r| r < max)
+        .collect();
+    at.push(max);
+    at
+}
+
 /// Judges `rounds` of one id under `cfg`; `None` when no round has samples on both sides.
 pub fn judge(rounds: &[Round], cfg: &PairedConfig) -> Option<PairedResult> {
     let usable: Vec<&Round> = rounds
@@ -214,6 +226,15 @@ mod tests {
         let r = judge(&rounds, &PairedConfig::default()).unwrap();
         assert!((r.ratio - 1.1).abs() < 1e-12, "{r:?}");
         assert_eq!(r.verdict, PairedVerdict::Slower);
+    }
+
+    #[test]
+    fn looks_double_up_to_the_cap() {
+        assert_eq!(looks(12), [3, 6, 12]);
+        assert_eq!(looks(10), [3, 6, 10]);
+        assert_eq!(looks(3), [3]);
+        assert_eq!(looks(1), [3]);
+        assert_eq!(looks(25), [3, 6, 12, 24, 25]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! files through them, so an id, reason, machine name or git field is shown as text, never as
 //! markup, and a job summary stays under GitHub's limit.
 
-use crate::verdict::{Comparison, IdComparison, Verdict};
+use crate::verdict::{Comparison, IdComparison, Verdict, ci_header};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use std::fmt::Write;
 
@@ -89,10 +89,11 @@ pub fn cap_markdown(md: String, max_bytes: usize) -> String {
 }
 
 /// Display order of verdicts: what needs attention first.
-const ORDER: [Verdict; 7] = [
+const ORDER: [Verdict; 8] = [
     Verdict::Slower,
     Verdict::Invalid,
     Verdict::Ambiguous,
+    Verdict::Insensitive,
     Verdict::Faster,
     Verdict::Missing,
     Verdict::New,
@@ -109,6 +110,7 @@ pub fn verdict_label(v: Verdict) -> &'static str {
         Verdict::New => "new",
         Verdict::Missing => "missing",
         Verdict::Invalid => "invalid",
+        Verdict::Insensitive => "insensitive",
     }
 }
 
@@ -167,9 +169,13 @@ fn row(i: &IdComparison) -> [String; 8] {
     ]
 }
 
-const HEADER: [&str; 8] = [
-    "verdict", "id", "baseline", "new", "change", "95% CI", "q (BH)", "note",
-];
+fn header(ci_level: f64) -> [String; 8] {
+    [
+        "verdict", "id", "baseline", "new", "change", "", "q (BH)", "note",
+    ]
+    .map(String::from)
+    .map(|h| if h.is_empty() { ci_header(ci_level) } else { h })
+}
 
 impl Comparison {
     /// Items in display order: slower (worst first), invalid, ambiguous, faster, missing, new, same.
@@ -210,8 +216,9 @@ impl Comparison {
         if !self.warnings.is_empty() {
             md.push('\n');
         }
-        let _ = writeln!(md, "| {} |", HEADER.join(" | "));
-        let _ = writeln!(md, "|{}", "---|".repeat(HEADER.len()));
+        let header = header(self.ci_level);
+        let _ = writeln!(md, "| {} |", header.join(" | "));
+        let _ = writeln!(md, "|{}", "---|".repeat(header.len()));
         // Room kept for the note on rows left out.
         let budget = MAX_SUMMARY_BYTES - 200;
         let mut left_out = 0usize;
@@ -238,7 +245,7 @@ impl Comparison {
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(HEADER);
+            .set_header(header(self.ci_level));
         for i in self.ordered() {
             t.add_row(row(i));
         }

@@ -18,6 +18,9 @@ pub enum Verdict {
     Missing,
     /// One side is not a valid `ok` measurement.
     Invalid,
+    /// This machine's noise cannot resolve the threshold for this id (a paired A/B's MDE is
+    /// above it): not evidence of `same`.
+    Insensitive,
 }
 
 /// How bad a confirmed slowdown is, by the lower bound of the ratio's CI.
@@ -62,6 +65,24 @@ pub struct Comparison {
     /// E.g. "CPU model differs: ... vs ...", "threads differ".
     pub warnings: Vec<String>,
     pub items: Vec<IdComparison>,
+    /// Confidence of the items' `ratio_ci` (0.95 for `compare`; a paired A/B's is higher, as
+    /// it splits its error rate over several looks).
+    #[serde(default = "ninety_five")]
+    pub ci_level: f64,
+}
+
+fn ninety_five() -> f64 {
+    0.95
+}
+
+/// The CI column's header: "95% CI", "99.8% CI".
+pub fn ci_header(level: f64) -> String {
+    let pct = level * 100.0;
+    if (pct - pct.round()).abs() < 1e-9 {
+        format!("{pct:.0}% CI")
+    } else {
+        format!("{pct:.1}% CI")
+    }
 }
 
 impl Comparison {

@@ -149,6 +149,10 @@ pub(crate) fn run_with(
     if let Some(dir) = &opts.dump_tensors {
         return dump(&mut suite, dir, opts.seed.unwrap_or(0));
     }
+    if opts.serve {
+        let llc = machine::last_level_cache_bytes(&machine::detect());
+        return Ok(crate::serve::serve(&mut suite, Sampler::new(config, llc)));
+    }
     let prepared = prepare_executors(&mut suite);
     let writer = open_writer(target, opts, &config, &mut suite, coordinator)?;
     let mut driver = Driver::new(opts, coordinator, config, writer, &mut suite);
@@ -680,7 +684,7 @@ fn clock_seed() -> u64 {
 }
 
 /// Why a workload of `footprint` bytes would not fit in this process's free memory, if so.
-fn memory_shortfall(footprint: u64) -> Option<String> {
+pub(crate) fn memory_shortfall(footprint: u64) -> Option<String> {
     let avail = machine::available_memory_bytes()?;
     (footprint > avail / 10 * 8).then(|| {
         format!(

@@ -69,6 +69,7 @@ pub mod machine;
 mod options;
 pub mod remote;
 pub mod sampler;
+pub mod serve;
 pub mod suite;
 pub mod workload;
 

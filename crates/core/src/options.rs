@@ -62,6 +62,10 @@ pub struct SuiteOptions {
     /// Print one JSON event per line on stdout (for xtask's progress display).
     #[arg(long)]
     pub events: bool,
+    /// Answer `cargo xtask ab`'s sampling requests on stdin/stdout instead of running the suite
+    /// (one JSON line each way; see `tensorbench_core::serve`).
+    #[arg(long)]
+    pub serve: bool,
 }
 
 /// `--profile`: parsed once, from [`Profile`]'s `FromStr`, with its names as clap's possible

@@ -117,6 +117,52 @@ struct Sampled {
     cold_warning: Option<String>,
 }
 
+/// A validated, warmed-up workload's clock and batch size, for paired sampling.
+pub(crate) struct Warmed {
+    clock: Box<dyn Clock>,
+    /// Iterations per batch, from the warm-up (as [`Sampler::measure_on`] sizes them).
+    pub(crate) iters: u64,
+    /// The warm-up's last per-iteration time.
+    pub(crate) per_iter_ns: f64,
+}
+
+/// What comes before timing: the blank measurement with its extras, the availability check,
+/// validation and the device's clock. `Err` is the finished measurement of a workload that is
+/// not timed (skipped, failed or invalid).
+fn checked(
+    device: &dyn Device,
+    workload: &mut dyn Workload,
+    seed: u64,
+    mode: CacheMode,
+) -> std::result::Result<(Measurement, Box<dyn Clock>), Measurement> {
+    let mut m = blank_measurement(workload.spec(), mode);
+    m.extra.insert("seed".into(), seed.into());
+    m.extra.extend(device.extra());
+    m.extra.extend(workload.extra());
+    if let Some(reason) = workload.unavailable() {
+        m.reason = Some(reason);
+        return Err(m);
+    }
+    let validation = match prepare_and_validate(workload, seed) {
+        Ok(v) => v,
+        Err(e) => return Err(failed(m, e.to_string())),
+    };
+    let passed = validation.passed;
+    m.validation = Some(validation);
+    // Again after validation: figures a workload learns from its data (accuracy cost against
+    // another precision, memory use) exist only once it has prepared and validated.
+    m.extra.extend(workload.extra());
+    if !passed {
+        m.status = Status::Invalid;
+        m.reason = Some("output differs from the reference beyond tolerance".into());
+        return Err(m);
+    }
+    match device.clock() {
+        Ok(c) => Ok((m, c)),
+        Err(e) => Err(failed(m, e.to_string())),
+    }
+}
+
 impl Sampler {
     /// `llc_bytes` sizes the cache flusher for cold mode.
     pub fn new(config: SamplerConfig, llc_bytes: u64) -> Self {
@@ -144,37 +190,57 @@ impl Sampler {
         seed: u64,
         peaks: &Peaks,
     ) -> Measurement {
-        let mut m = blank_measurement(workload.spec(), self.config.mode);
-        m.extra.insert("seed".into(), seed.into());
-        m.extra.extend(device.extra());
-        m.extra.extend(workload.extra());
-        if let Some(reason) = workload.unavailable() {
-            m.reason = Some(reason);
-            return m;
-        }
-        let validation = match prepare_and_validate(workload, seed) {
-            Ok(v) => v,
-            Err(e) => return failed(m, e.to_string()),
-        };
-        let passed = validation.passed;
-        m.validation = Some(validation);
-        // Again after validation: figures a workload learns from its data (accuracy cost against
-        // another precision, memory use) exist only once it has prepared and validated.
-        m.extra.extend(workload.extra());
-        if !passed {
-            m.status = Status::Invalid;
-            m.reason = Some("output differs from the reference beyond tolerance".into());
-            return m;
-        }
-        let mut clock = match device.clock() {
-            Ok(c) => c,
-            Err(e) => return failed(m, e.to_string()),
+        let (m, mut clock) = match checked(device, workload, seed, self.config.mode) {
+            Ok(ready) => ready,
+            Err(not_timed) => return not_timed,
         };
         let mut meter = device.energy_meter();
         match self.sample(device, workload, clock.as_mut(), &mut meter) {
             Ok(s) => self.fill(m, s, clock.as_ref(), peaks),
             Err(e) => failed(m, e.to_string()),
         }
+    }
+
+    /// Validates `workload` and warms it up as [`Sampler::measure_on`] does, for paired sampling
+    /// (`--serve`); `Err` is the measurement that says why it is not timed.
+    pub(crate) fn warm(
+        &mut self,
+        device: &dyn Device,
+        workload: &mut dyn Workload,
+        seed: u64,
+    ) -> std::result::Result<Warmed, Measurement> {
+        let (m, mut clock) = checked(device, workload, seed, self.config.mode)?;
+        let cfg = &self.config;
+        let (per_iter_ns, _) =
+            warm_up(workload, clock.as_mut(), cfg).map_err(|e| failed(m, e.to_string()))?;
+        let iters = match cfg.mode {
+            CacheMode::Cold => 1,
+            CacheMode::Hot => batch_size(per_iter_ns, clock.resolution_ns(), cfg.sample_target_s),
+        };
+        Ok(Warmed {
+            clock,
+            iters,
+            per_iter_ns,
+        })
+    }
+
+    /// Times `n` batches of a warmed workload (flushing first in cold mode); per-iteration ns.
+    pub(crate) fn batches(
+        &mut self,
+        device: &dyn Device,
+        workload: &mut dyn Workload,
+        warmed: &mut Warmed,
+        n: usize,
+    ) -> Result<Vec<f64>> {
+        (0..n)
+            .map(|_| {
+                if let Some(f) = self.flusher.as_mut() {
+                    device.flush_caches(f)?;
+                }
+                let ns = time_batch(workload, warmed.clock.as_mut(), warmed.iters)?;
+                Ok(ns / warmed.iters as f64)
+            })
+            .collect()
     }
 
     fn fill(

@@ -138,9 +138,10 @@ fn verdicts(md: &mut Markdown, cmp: &Comparison, opts: &MarkdownOptions) {
         .filter(|i| !matches!(i.verdict, Verdict::Same | Verdict::New | Verdict::Missing))
         .count();
     let rows: Vec<Vec<String>> = ordered.iter().map(|i| verdict_row(i)).collect();
+    let ci_header = tensorbench_analysis::verdict::ci_header(cmp.ci_level);
     md.table(
         &[
-            "verdict", "id", "baseline", "new", "change", "95% CI", "q (BH)",
+            "verdict", "id", "baseline", "new", "change", &ci_header, "q (BH)",
         ],
         rows,
         attention.clamp(1, opts.unfolded_rows),

@@ -21,6 +21,7 @@ pub fn verdict_class(v: Verdict) -> &'static str {
         Verdict::New => "v-new",
         Verdict::Missing => "v-missing",
         Verdict::Invalid => "v-invalid",
+        Verdict::Insensitive => "v-ambiguous",
     }
 }
 

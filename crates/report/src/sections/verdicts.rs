@@ -27,10 +27,11 @@ pub struct ComparisonView {
     pub table: Table,
 }
 
-const ORDER: [Verdict; 7] = [
+const ORDER: [Verdict; 8] = [
     Verdict::Slower,
     Verdict::Invalid,
     Verdict::Ambiguous,
+    Verdict::Insensitive,
     Verdict::Faster,
     Verdict::Same,
     Verdict::New,
@@ -58,6 +59,7 @@ pub fn view(cmp: &Comparison, index: usize) -> ComparisonView {
 }
 
 fn table(cmp: &Comparison, index: usize) -> Table {
+    let ci_header = tensorbench_analysis::verdict::ci_header(cmp.ci_level);
     let mut t = Table::new(
         format!("verdicts-{index}"),
         &[
@@ -67,7 +69,7 @@ fn table(cmp: &Comparison, index: usize) -> Table {
             ("new", true, Some("median time in this run")),
             ("change", true, Some("new median / baseline median − 1")),
             (
-                "95% CI",
+                &ci_header,
                 true,
                 Some("bootstrap confidence interval of the change"),
             ),

@@ -426,6 +426,7 @@ pub fn comparison(new: &Run) -> Comparison {
         new_run_id: new.run_id.clone(),
         warnings: vec!["CPU model differs: \"A\" vs <B>".into()],
         items,
+        ci_level: 0.95,
     }
 }
 

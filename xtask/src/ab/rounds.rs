@@ -1,0 +1,167 @@
+//! One round: both builds served as fresh processes, every open id prepared on both with the
+//! round's seed, then sampled in alternating legs whose order is drawn per leg, so neither side
+//! is always first and drift slower than a leg cancels in the round's ratio.
+
+use super::server::{Server, ServerError};
+use rand::seq::SliceRandom;
+use rand::{Rng, RngCore};
+use rand_chacha::ChaCha8Rng;
+use std::path::PathBuf;
+use std::time::Duration;
+use tensorbench_analysis::paired::Round;
+use tensorbench_core::schema::Status;
+use tensorbench_core::serve::{Reply, Request};
+
+/// How a round samples each id.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Legs per side per round.
+    pub legs: usize,
+    /// Wanted length of one leg.
+    pub leg: Duration,
+    /// Deadline of one request.
+    pub timeout: Duration,
+    /// Arguments after `--serve` (selection flags).
+    pub args: Vec<String>,
+}
+
+/// What one round gave one id.
+#[derive(Debug)]
+pub enum Paired {
+    Sampled(Round),
+    /// Not timed on a side (skipped, failed, invalid): the id leaves the comparison.
+    NotTimed {
+        status: Status,
+        reason: String,
+    },
+}
+
+/// The two binaries, BASE first.
+pub struct Sides<'a> {
+    pub binaries: [&'a PathBuf; 2],
+}
+
+/// Runs one round over `ids` (in a shuffled order) and returns what each gave. A server that
+/// stops answering fails the id it was on; both are restarted for the rest of the round.
+pub fn run_round(
+    sides: &Sides<'_>,
+    plan: &Plan,
+    ids: &[String],
+    rng: &mut ChaCha8Rng,
+) -> anyhow::Result<Vec<(String, Paired)>> {
+    let mut order = ids.to_vec();
+    order.shuffle(rng);
+    let mut servers = start(sides, plan)?;
+    let mut out = Vec::with_capacity(order.len());
+    for id in order {
+        let seed = rng.next_u64();
+        let result = pair(&mut servers, &id, seed, plan, rng).unwrap_or_else(|e| {
+            servers = None;
+            Paired::NotTimed {
+                status: Status::Failed,
+                reason: e.to_string(),
+            }
+        });
+        out.push((id, result));
+        if servers.is_none() {
+            servers = start(sides, plan)?;
+        }
+    }
+    if let Some([a, b]) = servers {
+        a.stop();
+        b.stop();
+    }
+    Ok(out)
+}
+
+fn start(sides: &Sides<'_>, plan: &Plan) -> anyhow::Result<Option<[Server; 2]>> {
+    let base = Server::start("BASE", sides.binaries[0], &plan.args, plan.timeout)?;
+    let head = Server::start("HEAD", sides.binaries[1], &plan.args, plan.timeout)?;
+    Ok(Some([base, head]))
+}
+
+/// One id on both sides: prepare both, alternate legs, finish both.
+fn pair(
+    servers: &mut Option<[Server; 2]>,
+    id: &str,
+    seed: u64,
+    plan: &Plan,
+    rng: &mut ChaCha8Rng,
+) -> Result<Paired, ServerError> {
+    let s = servers.as_mut().expect("servers are up");
+    let mut batches = [0usize; 2];
+    let mut refused = None;
+    for side in first_of(rng) {
+        let req = Request::Prepare {
+            id: id.to_string(),
+            seed,
+        };
+        match s[side].ask(&req)? {
+            Reply::Ready {
+                iters, per_iter_ns, ..
+            } => batches[side] = leg_batches(plan.leg, iters, per_iter_ns),
+            Reply::NotTimed { status, reason, .. } => {
+                let why = reason.unwrap_or_else(|| format!("{status:?}"));
+                refused = Some((status, format!("{}: {why}", LABELS[side])));
+            }
+            other => refused = Some((Status::Failed, format!("{}: {other:?}", LABELS[side]))),
+        }
+    }
+    if let Some((status, reason)) = refused {
+        finish(s)?;
+        return Ok(Paired::NotTimed { status, reason });
+    }
+    let mut samples = [Vec::new(), Vec::new()];
+    for _ in 0..plan.legs {
+        for side in first_of(rng) {
+            match s[side].ask(&Request::Sample {
+                batches: batches[side],
+            })? {
+                Reply::Samples { ns } => samples[side].extend(ns),
+                other => {
+                    finish(s)?;
+                    return Ok(Paired::NotTimed {
+                        status: Status::Failed,
+                        reason: format!("{}: {other:?}", LABELS[side]),
+                    });
+                }
+            }
+        }
+    }
+    finish(s)?;
+    let [base, head] = samples;
+    Ok(Paired::Sampled(Round { base, head }))
+}
+
+const LABELS: [&str; 2] = ["BASE", "HEAD"];
+
+fn finish(s: &mut [Server; 2]) -> Result<(), ServerError> {
+    for server in s.iter_mut() {
+        server.ask(&Request::Finish)?;
+    }
+    Ok(())
+}
+
+/// Both sides, in an order drawn afresh each time.
+fn first_of(rng: &mut ChaCha8Rng) -> [usize; 2] {
+    if rng.random_bool(0.5) { [0, 1] } else { [1, 0] }
+}
+
+/// Batches that make one leg last about `leg`: at least one.
+fn leg_batches(leg: Duration, iters: u64, per_iter_ns: f64) -> usize {
+    let batch_ns = iters as f64 * per_iter_ns.max(1e-3);
+    ((leg.as_secs_f64() * 1e9 / batch_ns).round() as usize).clamp(1, 100_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legs_last_about_the_wanted_time() {
+        let leg = Duration::from_millis(10);
+        assert_eq!(leg_batches(leg, 100, 1_000.0), 100);
+        assert_eq!(leg_batches(leg, 1, 50e6), 1);
+        assert_eq!(leg_batches(leg, 1, 0.0), 100_000);
+    }
+}
