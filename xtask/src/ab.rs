@@ -14,6 +14,8 @@ mod output;
 mod rounds;
 mod server;
 
+pub use output::paired_path;
+
 use crate::targets::{self, Launcher, Target};
 use crate::{BadInput, bad_input};
 use anyhow::Result;
@@ -100,11 +102,16 @@ impl IdState {
 }
 
 pub fn run(args: &AbArgs) -> Result<u8> {
+    Ok(paired(args)?.0)
+}
+
+/// Runs the A/B; returns its exit code and its verdicts (for `ci --base`).
+pub fn paired(args: &AbArgs) -> Result<(u8, tensorbench_analysis::Comparison)> {
     let target = check_args(args)?;
     let sides = resolve_builds(args, target)?;
     let started = Instant::now();
     let seed = args.seed.unwrap_or_else(clock_seed);
-    let specs = shared_specs(&sides, args)?;
+    let specs = shared_specs(&sides, target, args)?;
     let ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
     let cfg = PairedConfig {
         threshold: args.threshold,
@@ -113,7 +120,7 @@ pub fn run(args: &AbArgs) -> Result<u8> {
         seed,
         ..PairedConfig::default()
     };
-    let states = run_rounds(&sides, args, &ids, &cfg, seed, started)?;
+    let states = run_rounds(&sides, target, args, &ids, &cfg, seed, started)?;
     let outcome = output::Outcome {
         sides: &sides,
         target,
@@ -199,9 +206,9 @@ fn serve_args(args: &AbArgs) -> Vec<String> {
 }
 
 /// Specs of the workloads both builds register for this selection (probes are not compared).
-fn shared_specs(sides: &[Build; 2], args: &AbArgs) -> Result<Vec<WorkloadSpec>> {
-    let base = list_specs(&sides[0], args)?;
-    let head = list_specs(&sides[1], args)?;
+fn shared_specs(sides: &[Build; 2], target: &Target, args: &AbArgs) -> Result<Vec<WorkloadSpec>> {
+    let base = list_specs(&sides[0], target, args)?;
+    let head = list_specs(&sides[1], target, args)?;
     let specs: Vec<WorkloadSpec> = head
         .iter()
         .filter(|s| base.iter().any(|b| b.id == s.id) && !s.id.contains("-probe/"))
@@ -218,10 +225,11 @@ fn shared_specs(sides: &[Build; 2], args: &AbArgs) -> Result<Vec<WorkloadSpec>> 
     Ok(specs)
 }
 
-fn list_specs(build: &Build, args: &AbArgs) -> Result<Vec<WorkloadSpec>> {
+fn list_specs(build: &Build, target: &Target, args: &AbArgs) -> Result<Vec<WorkloadSpec>> {
     let out = std::process::Command::new(&build.binary)
         .arg("--list-json")
         .args(serve_args(args))
+        .envs(target_env(target))
         .output()
         .map_err(|e| crate::Infrastructure(format!("running {}: {e}", build.binary.display())))?;
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -249,25 +257,35 @@ fn list_specs(build: &Build, args: &AbArgs) -> Result<Vec<WorkloadSpec>> {
 
 /// Leg length and legs per round: a leg is 50 of the profile's samples, so both sides see many
 /// short, alternating stretches of the machine.
-fn plan(args: &AbArgs) -> Plan {
+fn plan(args: &AbArgs, target: &Target) -> Plan {
     let cfg = tensorbench_core::SamplerConfig::profile(args.profile);
     Plan {
         legs: 6,
         leg: Duration::from_secs_f64(cfg.sample_target_s * 50.0),
         timeout: Duration::from_secs(args.timeout),
         args: serve_args(args),
+        env: target_env(target),
     }
+}
+
+fn target_env(target: &Target) -> Vec<(String, String)> {
+    target
+        .env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn run_rounds(
     sides: &[Build; 2],
+    target: &Target,
     args: &AbArgs,
     ids: &[String],
     cfg: &PairedConfig,
     seed: u64,
     started: Instant,
 ) -> Result<BTreeMap<String, IdState>> {
-    let plan = plan(args);
+    let plan = plan(args, target);
     let looks = paired::looks(args.rounds as usize);
     let servers = Sides {
         binaries: [&sides[0].binary, &sides[1].binary],

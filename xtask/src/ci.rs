@@ -1,6 +1,10 @@
-//! `cargo xtask ci`: what one CI job runs. Bench, compare with the base branch's baseline when
-//! there is one, write the Markdown summary, and exit 1 on a confirmed regression.
+//! `cargo xtask ci`: what one CI job runs. With `--base REV` (pull requests): a paired A/B of
+//! the working tree against REV in one sitting (`cargo xtask ab`). Without it (history on main):
+//! bench, compare with the stored baseline. Either way it writes the Markdown summary and exits 1
+//! only on a confirmed regression or an invalid result; 2 is bad input, 3 a missing baseline or
+//! an infrastructure failure (a build, a suite that cannot be served).
 
+use crate::ab::AbArgs;
 use crate::bench::{self, BenchArgs};
 use crate::table;
 use anyhow::{Context, Result};
@@ -37,9 +41,22 @@ pub struct CiArgs {
     /// Append the Markdown verdicts and results here (GitHub's job summary by default).
     #[arg(long, env = "GITHUB_STEP_SUMMARY")]
     pub summary: Option<PathBuf>,
+    /// Gate on a paired A/B of the working tree against this git revision (the pull request's
+    /// base), instead of a stored baseline.
+    #[arg(long, value_name = "REV", conflicts_with_all = ["baseline", "save_baseline"])]
+    pub base: Option<String>,
+    /// Most rounds of the paired A/B (with --base).
+    #[arg(long, default_value_t = 12, requires = "base")]
+    pub rounds: u64,
+    /// Seconds after which the paired A/B starts no new round (with --base).
+    #[arg(long, default_value_t = 540, requires = "base")]
+    pub time_budget: u64,
 }
 
 pub fn run(args: &CiArgs) -> Result<u8> {
+    if let Some(rev) = &args.base {
+        return paired(args, rev);
+    }
     let mut bench_args = args.bench.clone();
     // One process cannot tell its own state from a code change; a gate needs several.
     bench_args.repetitions = bench_args.repetitions.or(Some(DEFAULT_REPETITIONS));
@@ -74,13 +91,45 @@ pub fn run(args: &CiArgs) -> Result<u8> {
             ));
         }
         // GitHub refuses a job summary past 1 MiB: the whole of it is capped, not each part.
-        let md = cap_markdown(md, MAX_SUMMARY_BYTES);
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(md.as_bytes()))
-            .with_context(|| format!("--summary {}", path.display()))?;
+        append(path, &cap_markdown(md, MAX_SUMMARY_BYTES))?;
     }
     Ok(runs.iter().map(|r| r.exit_code).max().unwrap_or(0))
+}
+
+/// `ci --base REV`: `ab REV` over the same selection, its verdicts as the summary.
+fn paired(args: &CiArgs, rev: &str) -> Result<u8> {
+    let b = &args.bench;
+    let ab_args = AbArgs {
+        base: Some(rev.to_string()),
+        head: None,
+        target: b.target.clone(),
+        profile: b.profile,
+        filter: b.filter.clone(),
+        threads: b.threads,
+        cold: b.cold,
+        rounds: args.rounds,
+        threshold: 0.01,
+        alpha: 0.01,
+        time_budget: args.time_budget,
+        timeout: b.timeout,
+        seed: b.seed,
+        base_bin: None,
+        head_bin: None,
+        out: b.out.clone(),
+        no_report: b.no_report,
+    };
+    let (code, comparison) = crate::ab::paired(&ab_args)?;
+    if let Some(path) = &args.summary {
+        append(path, &comparison.to_summary_markdown())?;
+    }
+    Ok(code)
+}
+
+fn append(path: &std::path::Path, md: &str) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(md.as_bytes()))
+        .with_context(|| format!("--summary {}", path.display()))
 }

@@ -132,6 +132,16 @@ fn gather(args: &ReportArgs, results_dir: &Path) -> anyhow::Result<(Vec<Loaded>,
             .collect::<anyhow::Result<Vec<_>>>()?
     };
     let mut input = ReportInput::new(runs.iter().map(|l| l.run.clone()).collect());
+    // A paired A/B's verdicts live beside its run file.
+    for l in &runs {
+        let paired = crate::ab::paired_path(&l.path);
+        if paired.is_file() {
+            let text = std::fs::read(&paired).with_context(|| paired.display().to_string())?;
+            let cmp: Comparison = serde_json::from_slice(&text)
+                .with_context(|| format!("{}: not a comparison", paired.display()))?;
+            input.comparisons.push(cmp);
+        }
+    }
     if let Some(spec) = &args.baseline {
         let base = resolve_run(spec, results_dir).with_context(|| format!("--baseline {spec}"))?;
         input.comparisons = compare_with(&base.run, &base.label, &runs);

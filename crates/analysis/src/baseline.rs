@@ -170,6 +170,17 @@ fn looks_like_path(spec: &str) -> bool {
 }
 
 /// The complete run files (`*.json`) of a directory, not descending into sub-directories.
+/// The file name, in a results machine directory, of the noise floor an A/A recorded.
+pub const NOISE_FLOOR_FILE: &str = "noise-floor.json";
+
+/// The suffix of a paired A/B's comparison, beside its run file (`<run-id>.ab.json`).
+pub const PAIRED_SUFFIX: &str = ".ab.json";
+
+/// Whether a `.json` in a results directory is something other than a run file.
+fn not_a_run(name: &str) -> bool {
+    name.starts_with('.') || name == NOISE_FLOOR_FILE || name.ends_with(PAIRED_SUFFIX)
+}
+
 pub fn run_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut files: Vec<PathBuf> = entries
@@ -181,7 +192,7 @@ pub fn run_files(dir: &Path) -> Result<Vec<PathBuf>> {
                 && !p
                     .file_name()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with('.'))
+                    .is_some_and(not_a_run)
         })
         .collect();
     files.sort();

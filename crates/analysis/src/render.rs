@@ -240,6 +240,47 @@ impl Comparison {
         cap_markdown(md, MAX_SUMMARY_BYTES)
     }
 
+    /// A job summary / PR comment: only what changed or could not be resolved (slower, faster,
+    /// invalid, insensitive, with CI and MDE in the note), then the full table folded in a
+    /// `<details>` block. Escaped and capped like [`Comparison::to_markdown`].
+    pub fn to_summary_markdown(&self) -> String {
+        let notable = |v: Verdict| {
+            matches!(
+                v,
+                Verdict::Slower | Verdict::Faster | Verdict::Invalid | Verdict::Insensitive
+            )
+        };
+        let header = header(self.ci_level);
+        let mut md = format!(
+            "### Benchmark verdicts: {} vs {}\n\n**{}**\n\n",
+            escape_markdown(&self.new_label),
+            escape_markdown(&self.old_label),
+            self.summary_line()
+        );
+        let rows: Vec<&IdComparison> = self
+            .ordered()
+            .into_iter()
+            .filter(|i| notable(i.verdict))
+            .collect();
+        if rows.is_empty() {
+            md.push_str("No id changed beyond the threshold, and every id could resolve it.\n");
+        } else {
+            let _ = writeln!(md, "| {} |", header.join(" | "));
+            let _ = writeln!(md, "|{}", "---|".repeat(header.len()));
+            for i in rows {
+                let cells = row(i).map(|c| escape_markdown(&c));
+                let _ = writeln!(md, "| {} |", cells.join(" | "));
+            }
+        }
+        let _ = write!(
+            md,
+            "\n<details><summary>All {} ids</summary>\n\n{}\n</details>\n",
+            self.items.len(),
+            self.to_markdown()
+        );
+        cap_markdown(md, MAX_SUMMARY_BYTES)
+    }
+
     /// A boxed table for the terminal, followed by the counts and warnings.
     pub fn to_table(&self) -> String {
         let mut t = Table::new();
@@ -286,5 +327,52 @@ mod tests {
         for max in 0..40 {
             let _ = cap_markdown("ééééé\n".repeat(20), max);
         }
+    }
+
+    fn item(id: &str, verdict: Verdict) -> IdComparison {
+        IdComparison {
+            id: id.into(),
+            op: "add".into(),
+            backend: "simd".into(),
+            verdict,
+            severity: None,
+            ratio: Some(1.05),
+            ratio_ci: Some((1.03, 1.07)),
+            p_value: None,
+            p_adjusted: None,
+            threshold: 0.01,
+            old_median_ns: Some(100.0),
+            new_median_ns: Some(105.0),
+            note: Some("±0.8% detectable here; 6 rounds".into()),
+        }
+    }
+
+    #[test]
+    fn the_summary_lists_changed_and_insensitive_ids_and_folds_the_rest() {
+        let cmp = Comparison {
+            old_label: "base".into(),
+            new_label: "head".into(),
+            old_run_id: "a".into(),
+            new_run_id: "b".into(),
+            warnings: vec![],
+            items: vec![
+                item("x/slow", Verdict::Slower),
+                item("x/same", Verdict::Same),
+                item("x/deaf", Verdict::Insensitive),
+            ],
+            ci_level: 0.9975,
+        };
+        let md = cmp.to_summary_markdown();
+        let (top, folded) = md.split_once("<details>").expect("a folded full table");
+        assert!(top.contains("x/slow") && top.contains("x/deaf"), "{top}");
+        assert!(!top.contains("x/same"), "{top}");
+        assert!(
+            top.contains("99.8% CI") && top.contains("detectable"),
+            "{top}"
+        );
+        assert!(
+            folded.contains("x/same") && folded.contains("</details>"),
+            "{folded}"
+        );
     }
 }

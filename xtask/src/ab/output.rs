@@ -10,6 +10,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tensorbench_analysis::baseline::{NOISE_FLOOR_FILE, PAIRED_SUFFIX};
 use tensorbench_analysis::paired::{PairedConfig, PairedResult, PairedVerdict, Round};
 use tensorbench_analysis::stats::median;
 use tensorbench_analysis::{Comparison, IdComparison, Verdict};
@@ -27,8 +28,9 @@ pub struct Outcome<'a> {
     pub elapsed: Duration,
 }
 
-/// Prints, writes, and returns the exit code: 1 when any id is `slower` or failed on a side.
-pub fn finish(args: &AbArgs, o: &Outcome<'_>) -> Result<u8> {
+/// Prints, writes, and returns the exit code (1 when any id is `slower` or failed on a side)
+/// and the verdicts.
+pub fn finish(args: &AbArgs, o: &Outcome<'_>) -> Result<(u8, Comparison)> {
     let cmp = comparison(o);
     println!("{}", cmp.to_table());
     let run = run_file(args, o);
@@ -37,7 +39,7 @@ pub fn finish(args: &AbArgs, o: &Outcome<'_>) -> Result<u8> {
         .join(store::machine_slug(run.machine.hostname.as_deref()));
     let run_path = dir.join(format!("{}.json", run.run_id));
     store::write_json_atomic(&run_path, &run)?;
-    store::write_json_atomic(&run_path.with_extension("ab.json"), &cmp)?;
+    store::write_json_atomic(&paired_path(&run_path), &cmp)?;
     println!("paired run file: {}", run_path.display());
     if same_build(o.sides) {
         let floor = write_noise_floor(&dir, args, o)?;
@@ -49,7 +51,7 @@ pub fn finish(args: &AbArgs, o: &Outcome<'_>) -> Result<u8> {
     }
     eprintln!("ab took {:.0} s", o.elapsed.as_secs_f64());
     let failed = cmp.count(Verdict::Invalid) > 0;
-    Ok(u8::from(cmp.count(Verdict::Slower) > 0 || failed))
+    Ok((u8::from(cmp.count(Verdict::Slower) > 0 || failed), cmp))
 }
 
 fn comparison(o: &Outcome<'_>) -> Comparison {
@@ -61,6 +63,7 @@ fn comparison(o: &Outcome<'_>) -> Comparison {
         .map(|(spec, s)| item(spec, s, o.cfg))
         .collect();
     let mut warnings = skipped_notes(o);
+    warnings.extend(mde_distribution(o.states));
     warnings.push(format!(
         "paired A/B in one sitting: BASE {} vs HEAD {}; verdicts hold the false-alarm rate at {:.0}% per id over {} looks",
         o.sides[0].label,
@@ -151,6 +154,28 @@ fn medians(rounds: &[Round]) -> (Option<f64>, Option<f64>) {
     (median(&all(|r| &r.base)), median(&all(|r| &r.head)))
 }
 
+/// The spread of the MDEs and of the rounds they rest on: what this machine resolves.
+fn mde_distribution(states: &BTreeMap<String, IdState>) -> Option<String> {
+    let results: Vec<&PairedResult> = states.values().filter_map(|s| s.result.as_ref()).collect();
+    let mut mdes: Vec<f64> = results.iter().map(|r| r.mde * 100.0).collect();
+    let mut rounds: Vec<f64> = results.iter().map(|r| r.rounds as f64).collect();
+    mdes.sort_by(f64::total_cmp);
+    rounds.sort_by(f64::total_cmp);
+    let at = |xs: &[f64], q: f64| xs[((xs.len() - 1) as f64 * q).round() as usize];
+    (!mdes.is_empty()).then(|| {
+        format!(
+            "detectable effect over {} ids: median ±{:.1}%, 90th percentile ±{:.1}%, max ±{:.1}%; \
+             rounds used: median {:.0}, max {:.0}",
+            mdes.len(),
+            at(&mdes, 0.5),
+            at(&mdes, 0.9),
+            at(&mdes, 1.0),
+            at(&rounds, 0.5),
+            at(&rounds, 1.0)
+        )
+    })
+}
+
 fn skipped_notes(o: &Outcome<'_>) -> Vec<String> {
     o.states
         .iter()
@@ -239,6 +264,15 @@ fn paired_json(r: &PairedResult) -> serde_json::Value {
     })
 }
 
+/// Where the comparison of the paired run at `run_path` is kept.
+pub fn paired_path(run_path: &Path) -> PathBuf {
+    let stem = run_path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("run");
+    run_path.with_file_name(format!("{stem}{PAIRED_SUFFIX}"))
+}
+
 /// BASE and HEAD are one build: an A/A, whose MDEs are this machine's noise floor.
 fn same_build(sides: &[Build; 2]) -> bool {
     match (&sides[0].commit, &sides[1].commit) {
@@ -249,7 +283,7 @@ fn same_build(sides: &[Build; 2]) -> bool {
 
 /// `<machine>/noise-floor.json`: per id, the MDE an A/A measured, merged over earlier ones.
 fn write_noise_floor(dir: &Path, args: &AbArgs, o: &Outcome<'_>) -> Result<PathBuf> {
-    let path = dir.join("noise-floor.json");
+    let path = dir.join(NOISE_FLOOR_FILE);
     let mut floor: serde_json::Map<String, serde_json::Value> = std::fs::read(&path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())

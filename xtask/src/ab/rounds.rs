@@ -23,6 +23,8 @@ pub struct Plan {
     pub timeout: Duration,
     /// Arguments after `--serve` (selection flags).
     pub args: Vec<String>,
+    /// The target's environment (e.g. which GPU back-end).
+    pub env: Vec<(String, String)>,
 }
 
 /// What one round gave one id.
@@ -75,8 +77,8 @@ pub fn run_round(
 }
 
 fn start(sides: &Sides<'_>, plan: &Plan) -> anyhow::Result<Option<[Server; 2]>> {
-    let base = Server::start("BASE", sides.binaries[0], &plan.args, plan.timeout)?;
-    let head = Server::start("HEAD", sides.binaries[1], &plan.args, plan.timeout)?;
+    let base = Server::start("BASE", sides.binaries[0], plan)?;
+    let head = Server::start("HEAD", sides.binaries[1], plan)?;
     Ok(Some([base, head]))
 }
 

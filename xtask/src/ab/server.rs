@@ -1,6 +1,7 @@
 //! A suite binary started with `--serve`: one JSON request per line on its stdin, one reply per
 //! line on its stdout, each with a deadline so a stalled build cannot stall `ab`.
 
+use super::rounds::Plan;
 use anyhow::{Context, Result};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -28,11 +29,12 @@ pub struct Server {
 
 impl Server {
     /// Starts `binary --serve ARGS` in its own process group.
-    pub fn start(label: &str, binary: &Path, args: &[String], timeout: Duration) -> Result<Self> {
+    pub fn start(label: &str, binary: &Path, plan: &Plan) -> Result<Self> {
         use std::os::unix::process::CommandExt as _;
         let mut child = Command::new(binary)
             .arg("--serve")
-            .args(args)
+            .args(&plan.args)
+            .envs(plan.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -54,7 +56,7 @@ impl Server {
             stdin: child.stdin.take(),
             child,
             replies,
-            timeout,
+            timeout: plan.timeout,
         })
     }
 
