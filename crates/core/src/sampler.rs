@@ -134,18 +134,18 @@ fn checked(
     workload: &mut dyn Workload,
     seed: u64,
     mode: CacheMode,
-) -> std::result::Result<(Measurement, Box<dyn Clock>), Measurement> {
+) -> std::result::Result<(Measurement, Box<dyn Clock>), Box<Measurement>> {
     let mut m = blank_measurement(workload.spec(), mode);
     m.extra.insert("seed".into(), seed.into());
     m.extra.extend(device.extra());
     m.extra.extend(workload.extra());
     if let Some(reason) = workload.unavailable() {
         m.reason = Some(reason);
-        return Err(m);
+        return Err(Box::new(m));
     }
     let validation = match prepare_and_validate(workload, seed) {
         Ok(v) => v,
-        Err(e) => return Err(failed(m, e.to_string())),
+        Err(e) => return Err(Box::new(failed(m, e.to_string()))),
     };
     let passed = validation.passed;
     m.validation = Some(validation);
@@ -155,11 +155,11 @@ fn checked(
     if !passed {
         m.status = Status::Invalid;
         m.reason = Some("output differs from the reference beyond tolerance".into());
-        return Err(m);
+        return Err(Box::new(m));
     }
     match device.clock() {
         Ok(c) => Ok((m, c)),
-        Err(e) => Err(failed(m, e.to_string())),
+        Err(e) => Err(Box::new(failed(m, e.to_string()))),
     }
 }
 
@@ -192,7 +192,7 @@ impl Sampler {
     ) -> Measurement {
         let (m, mut clock) = match checked(device, workload, seed, self.config.mode) {
             Ok(ready) => ready,
-            Err(not_timed) => return not_timed,
+            Err(not_timed) => return *not_timed,
         };
         let mut meter = device.energy_meter();
         match self.sample(device, workload, clock.as_mut(), &mut meter) {
@@ -208,11 +208,11 @@ impl Sampler {
         device: &dyn Device,
         workload: &mut dyn Workload,
         seed: u64,
-    ) -> std::result::Result<Warmed, Measurement> {
+    ) -> std::result::Result<Warmed, Box<Measurement>> {
         let (m, mut clock) = checked(device, workload, seed, self.config.mode)?;
         let cfg = &self.config;
-        let (per_iter_ns, _) =
-            warm_up(workload, clock.as_mut(), cfg).map_err(|e| failed(m, e.to_string()))?;
+        let (per_iter_ns, _) = warm_up(workload, clock.as_mut(), cfg)
+            .map_err(|e| Box::new(failed(m, e.to_string())))?;
         let iters = match cfg.mode {
             CacheMode::Cold => 1,
             CacheMode::Hot => batch_size(per_iter_ns, clock.resolution_ns(), cfg.sample_target_s),
