@@ -82,6 +82,9 @@ fn git(args: &[&str], index: &Path) -> String {
         .env("GIT_AUTHOR_EMAIL", "planted@test")
         .env("GIT_COMMITTER_NAME", "planted test")
         .env("GIT_COMMITTER_EMAIL", "planted@test")
+        // Fixed dates: the same plant on the same base is the same commit, so its build is cached.
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
         .args(args)
         .output()
         .unwrap();
