@@ -9,7 +9,7 @@
 //! PLANTED_PCT=5 cargo test -p xtask --test planted -- --ignored --nocapture
 //! ```
 //!
-//! `PLANTED_BASE` (default `HEAD`) names the base revision.
+//! `PLANTED_BASE` (default `HEAD`) names the base revision; `PLANTED_FILTER` narrows the ids.
 //!
 //! At 5% it asserts that ≥ 95% of the affected ids are called `slower` and no other id is
 //! flagged; at other sizes, that ≥ 80% are caught. It prints the MDEs and the rounds used.
@@ -130,12 +130,14 @@ fn a_planted_slowdown_in_every_elementwise_kernel_is_caught() {
     let base = std::env::var("PLANTED_BASE").unwrap_or_else(|_| "HEAD".into());
     let commit = scratch_commit(&base, (pct * 10.0).round() as usize);
     let out_dir = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .current_dir(root())
+    let mut ab = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    ab.current_dir(root())
         .args(["ab", &base, &commit, "--no-report", "--out"])
-        .arg(out_dir.path())
-        .status()
-        .unwrap();
+        .arg(out_dir.path());
+    if let Ok(f) = std::env::var("PLANTED_FILTER") {
+        ab.args(["--filter", &f]);
+    }
+    let status = ab.status().unwrap();
     let _ = Command::new("git")
         .current_dir(root())
         .args(["worktree", "prune"])
