@@ -54,7 +54,7 @@ pub struct AbArgs {
     #[arg(long)]
     pub cold: bool,
     /// Most rounds per id (undecided ids get more rounds, up to this).
-    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(3..=200))]
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(4..=200))]
     pub rounds: u64,
     /// Smallest relative change that counts (0.01 = ±1%).
     #[arg(long, default_value_t = 0.01)]

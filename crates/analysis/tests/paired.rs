@@ -4,7 +4,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tensorbench_analysis::paired::{PairedConfig, PairedVerdict, Round, judge};
+use tensorbench_analysis::paired::{PairedConfig, PairedVerdict, Round, judge, looks};
 
 /// Noise of the simulated machine (all relative, log scale).
 struct Machine {
@@ -61,19 +61,21 @@ fn rounds(effect: f64, m: &Machine, count: usize, rng: &mut ChaCha8Rng) -> Vec<R
         .collect()
 }
 
-/// The adaptive rule: looks at 3, 6, 12 and 24 rounds (doubling, so only four looks share the
-/// error rate), stopping at the first `slower`, `faster` or `same`.
+/// The adaptive rule as `ab` runs it with `--rounds 24`: looks at 4, 8, 16 and 24 rounds
+/// (doubling, so only four looks share the error rate), stopping at the first `slower`, `faster`
+/// or `same`.
 fn adaptive(effect: f64, seed: u64) -> (PairedVerdict, usize) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let all = rounds(effect, &NOISY, *LOOKS.last().unwrap(), &mut rng);
+    let looks = looks(24);
+    let all = rounds(effect, &NOISY, *looks.last().unwrap(), &mut rng);
     let cfg = PairedConfig {
-        looks: LOOKS.len(),
+        looks: looks.len(),
         resamples: 300,
         seed,
         ..PairedConfig::default()
     };
     let mut last = None;
-    for n in LOOKS {
+    for n in looks {
         let r = judge(&all[..n], &cfg).unwrap();
         if r.verdict.is_decided() {
             return (r.verdict, n);
@@ -82,8 +84,6 @@ fn adaptive(effect: f64, seed: u64) -> (PairedVerdict, usize) {
     }
     last.expect("at least one look")
 }
-
-const LOOKS: [usize; 4] = [3, 6, 12, 24];
 
 fn rate(effect: f64, ids: u64, want: impl Fn(&PairedVerdict) -> bool) -> (f64, f64) {
     let (mut hits, mut rounds_used) = (0, 0);
@@ -134,4 +134,30 @@ fn a_machine_too_noisy_for_the_threshold_says_insensitive_not_same() {
     let r = judge(&rounds(1.0, &loud, 6, &mut rng), &cfg).unwrap();
     assert!(r.mde > cfg.threshold, "{r:?}");
     assert_eq!(r.verdict, PairedVerdict::Insensitive, "{r:?}");
+}
+
+/// Where processes differ more than samples do (the common case measured here), the rounds are
+/// the units: a bootstrap over 4 of them alone is too narrow and calls changes in an A/A.
+#[test]
+fn few_rounds_dominated_by_process_noise_keep_the_false_alarm_rate() {
+    let processes = Machine {
+        drift: 0.03,
+        process: 0.02,
+        sample: 0.002,
+        rho: 0.5,
+    };
+    let cfg = PairedConfig {
+        resamples: 300,
+        ..PairedConfig::default()
+    };
+    let ids = 200;
+    let alarms = (0..ids)
+        .filter(|&seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(1000 + seed);
+            let r = judge(&rounds(1.0, &processes, 4, &mut rng), &cfg).unwrap();
+            changed(&r.verdict)
+        })
+        .count();
+    eprintln!("A/A, 4 rounds, 2% process noise: {alarms} of {ids} called changed");
+    assert!(alarms as f64 <= 0.02 * ids as f64, "{alarms} of {ids}");
 }

@@ -248,19 +248,23 @@ fn measurement(spec: &WorkloadSpec, state: &IdState, mode: CacheMode) -> Measure
     };
     m.samples_ns = samples;
     if let Some(r) = &state.result {
-        m.extra.insert("ab".into(), paired_json(r));
+        m.extra.insert("ab".into(), paired_json(r, &state.rounds));
     }
     m
 }
 
-fn paired_json(r: &PairedResult) -> serde_json::Value {
+fn paired_json(r: &PairedResult, rounds: &[Round]) -> serde_json::Value {
+    let round_ratios: Vec<Option<f64>> = rounds
+        .iter()
+        .map(|r| Some(median(&r.head)? / median(&r.base)?))
+        .collect();
     let verdict = match &r.verdict {
         PairedVerdict::Ambiguous(why) => json!({"ambiguous": why}),
         v => json!(format!("{v:?}").to_lowercase()),
     };
     json!({
         "verdict": verdict, "ratio": r.ratio, "ci": [r.ci.0, r.ci.1],
-        "mde": r.mde, "rounds": r.rounds,
+        "mde": r.mde, "rounds": r.rounds, "round_ratios": round_ratios,
     })
 }
 
