@@ -53,7 +53,7 @@ pub fn run_round(
 ) -> anyhow::Result<Vec<(String, Paired)>> {
     let mut order = ids.to_vec();
     order.shuffle(rng);
-    let mut servers = start(sides, plan)?;
+    let mut servers = start(sides, plan, rng)?;
     let mut out = Vec::with_capacity(order.len());
     for id in order {
         let seed = rng.next_u64();
@@ -66,7 +66,7 @@ pub fn run_round(
         });
         out.push((id, result));
         if servers.is_none() {
-            servers = start(sides, plan)?;
+            servers = start(sides, plan, rng)?;
         }
     }
     if let Some([a, b]) = servers {
@@ -76,9 +76,20 @@ pub fn run_round(
     Ok(out)
 }
 
-fn start(sides: &Sides<'_>, plan: &Plan) -> anyhow::Result<Option<[Server; 2]>> {
-    let base = Server::start("BASE", sides.binaries[0], plan)?;
-    let head = Server::start("HEAD", sides.binaries[1], plan)?;
+/// Starts both servers, in a drawn order: the scheduler may place the first process started
+/// differently from the second, and that must not always favour one side.
+fn start(
+    sides: &Sides<'_>,
+    plan: &Plan,
+    rng: &mut ChaCha8Rng,
+) -> anyhow::Result<Option<[Server; 2]>> {
+    let mut started: [Option<Server>; 2] = [None, None];
+    for side in first_of(rng) {
+        started[side] = Some(Server::start(LABELS[side], sides.binaries[side], plan)?);
+    }
+    let [Some(base), Some(head)] = started else {
+        unreachable!("both sides were started")
+    };
     Ok(Some([base, head]))
 }
 
