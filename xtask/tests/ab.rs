@@ -232,3 +232,26 @@ fn a_revision_that_does_not_build_is_an_infrastructure_failure() {
         .args(["worktree", "prune"])
         .status();
 }
+
+#[test]
+fn ci_base_gates_on_the_same_a_b_and_keeps_its_exit_codes() {
+    let out = xtask(
+        &["ci", "--base", "no-such-revision-3f9c", "--no-report"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let target = tempfile::tempdir().unwrap();
+    let commit = broken_commit();
+    let out = xtask(
+        &["ci", "--base", &commit, "--no-report"],
+        &[("CARGO_TARGET_DIR", target.path())],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let out = xtask(&["ab", "HEAD", "--rounds", "3"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "fewer rounds than a verdict needs: {}",
+        text(&out)
+    );
+}
