@@ -70,8 +70,8 @@ pub fn run_round(
         }
     }
     if let Some([a, b]) = servers {
-        a.stop();
-        b.stop();
+        a.shut_down();
+        b.shut_down();
     }
     Ok(out)
 }

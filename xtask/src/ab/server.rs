@@ -95,7 +95,7 @@ impl Server {
     }
 
     /// Closes its stdin (it then exits) and waits a little, then kills its group.
-    pub fn stop(mut self) {
+    pub fn shut_down(mut self) {
         drop(self.stdin.take());
         for _ in 0..50 {
             if matches!(self.child.try_wait(), Ok(Some(_))) {
