@@ -7,6 +7,7 @@ mod bench;
 mod ci;
 mod compare;
 mod doctor;
+mod interop;
 mod peers;
 mod report;
 mod supervise;
@@ -46,6 +47,10 @@ enum Command {
     Doctor,
     /// Install what the tests need (or say how), then run them all.
     Test(test_cmd::TestArgs),
+    /// Write runs as Bencher BMF, github-action-benchmark JSON, CSV or Markdown.
+    Export(interop::ExportArgs),
+    /// Read another tool's results (a `target/criterion` tree) into a run file.
+    Import(interop::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +93,8 @@ fn main() -> ExitCode {
         }
         Command::Doctor => doctor::run(),
         Command::Test(args) => test_cmd::run(&args),
+        Command::Export(args) => interop::export(&args),
+        Command::Import(args) => interop::import(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

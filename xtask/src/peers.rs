@@ -19,7 +19,9 @@ use tensorbench_core::{WorkloadSpec, roofline, store};
 pub const FRAMEWORKS: [&str; 3] = ["numpy", "torch", "jax"];
 
 /// What `cargo xtask peers setup` installs by default (pinned in `python/requirements.txt`).
-const REQUIREMENTS: &str = "python/requirements.txt";
+pub const REQUIREMENTS: &str = "python/requirements.txt";
+/// PyTorch, pinned, installed only with `--torch` (PyPI's Linux wheel is ~3 GB).
+pub const TORCH_REQUIREMENTS: &str = "python/requirements-torch.txt";
 
 /// The runner's exit code for bad input (a flag or a file it names).
 const RUNNER_BAD_INPUT: i32 = 2;
@@ -74,29 +76,96 @@ pub struct SetupOptions {
     pub python: Option<PathBuf>,
 }
 
-/// `cargo xtask peers setup`: creates the venv at `venv_dir` and installs NumPy and JAX (PyTorch on request).
+/// `cargo xtask peers setup`: creates the venv at `venv_dir` and installs NumPy and JAX (PyTorch on
+/// request), with uv when it is on `PATH` (much faster, same pins) and with venv and pip otherwise.
 pub fn setup_with(venv_dir: &Path, opts: &SetupOptions) -> Result<()> {
     let python = venv_python(venv_dir);
+    let installer = Installer::detect();
+    let base = opts.python.clone().unwrap_or_else(|| "python3".into());
     if !python.exists() {
-        let base = opts.python.clone().unwrap_or_else(|| "python3".into());
-        run_step(Command::new(&base).arg("-m").arg("venv").arg(venv_dir)).with_context(|| {
+        run_step(&mut installer.create_venv(&base, venv_dir)).with_context(|| {
             format!(
                 "creating the venv with {} (is Python 3 installed?)",
                 base.display()
             )
         })?;
     }
-    let requirements = crate::workspace::root().join(REQUIREMENTS);
-    run_step(
-        Command::new(&python)
-            .args(["-m", "pip", "install", "-r"])
-            .arg(&requirements),
-    )?;
+    let root = crate::workspace::root();
+    run_step(&mut installer.install(&python, &root.join(REQUIREMENTS)))?;
     if opts.torch {
-        run_step(Command::new(&python).args(["-m", "pip", "install", "torch"]))?;
+        run_step(&mut installer.install(&python, &root.join(TORCH_REQUIREMENTS)))?;
     }
     eprintln!("peers venv ready: {}", venv_dir.display());
     Ok(())
+}
+
+/// What makes the venv and installs into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installer {
+    /// `uv venv` and `uv pip install`.
+    Uv,
+    /// `python -m venv` and the venv's `pip`.
+    Pip,
+}
+
+impl Installer {
+    /// uv when `uv --version` runs, pip otherwise.
+    pub fn detect() -> Self {
+        let has_uv = Command::new("uv")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if has_uv { Self::Uv } else { Self::Pip }
+    }
+
+    fn create_venv(self, base_python: &Path, venv_dir: &Path) -> Command {
+        let mut cmd = match self {
+            // uv's venv has no pip of its own; everything is installed with `uv pip`.
+            Self::Uv => {
+                let mut c = Command::new("uv");
+                c.arg("venv").arg("--python").arg(base_python);
+                c
+            }
+            Self::Pip => {
+                let mut c = Command::new(base_python);
+                c.args(["-m", "venv"]);
+                c
+            }
+        };
+        cmd.arg(venv_dir);
+        cmd
+    }
+
+    fn install(self, venv_python: &Path, requirements: &Path) -> Command {
+        let mut cmd = match self {
+            Self::Uv => {
+                let mut c = Command::new("uv");
+                c.args(["pip", "install", "--python"]).arg(venv_python);
+                c
+            }
+            Self::Pip => {
+                let mut c = Command::new(venv_python);
+                c.args(["-m", "pip", "install"]);
+                c
+            }
+        };
+        cmd.arg("-r").arg(requirements);
+        cmd
+    }
+}
+
+/// The pins of a requirements file: `(name, version)` of each `name==version` line (extras such
+/// as `jax[cpu]` keep only the name).
+pub fn pins(requirements: &str) -> Vec<(String, String)> {
+    requirements
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter_map(|l| l.split_once("=="))
+        .map(|(name, version)| {
+            let name = name.split('[').next().unwrap_or(name).trim();
+            (name.to_string(), version.trim().to_string())
+        })
+        .collect()
 }
 
 fn run_step(cmd: &mut Command) -> Result<()> {
@@ -931,6 +1000,64 @@ mod tests {
         assert!(
             run.get("peers/gemm/numpy/f32/k=32,m=16,n=8")
                 .is_some_and(|m| m.roofline.is_some())
+        );
+    }
+
+    #[test]
+    fn uv_and_pip_install_the_same_requirements_into_the_venv() {
+        let (venv, req) = (Path::new("/v"), Path::new("/r.txt"));
+        let python = venv_python(venv);
+        let uv = Installer::Uv.install(&python, req);
+        assert_eq!(
+            shown(&uv),
+            "uv pip install --python /v/bin/python -r /r.txt"
+        );
+        let pip = Installer::Pip.install(&python, req);
+        assert_eq!(shown(&pip), "/v/bin/python -m pip install -r /r.txt");
+        let base = Path::new("python3");
+        assert_eq!(
+            shown(&Installer::Uv.create_venv(base, venv)),
+            "uv venv --python python3 /v"
+        );
+        assert_eq!(
+            shown(&Installer::Pip.create_venv(base, venv)),
+            "python3 -m venv /v"
+        );
+    }
+
+    /// pyproject.toml's extras and the requirements files setup installs carry the same pins,
+    /// so `pip install tensorbench-peers[jax]` gets what `cargo xtask peers setup` tested.
+    #[test]
+    fn pyproject_extras_pin_what_setup_installs() {
+        let root = crate::workspace::root();
+        let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+        let pyproject = read("python/pyproject.toml");
+        let quoted = regex::Regex::new(r#""([A-Za-z0-9_.\-]+)(\[[a-z,]+\])?==([^"]+)""#).unwrap();
+        let mut extras: Vec<(String, String)> = quoted
+            .captures_iter(&pyproject)
+            .map(|c| (c[1].to_string(), c[3].to_string()))
+            .collect();
+        let mut installed = pins(&read(REQUIREMENTS));
+        installed.extend(pins(&read(TORCH_REQUIREMENTS)));
+        for list in [&mut extras, &mut installed] {
+            list.sort();
+            list.dedup();
+        }
+        assert!(installed.iter().any(|(n, _)| n == "numpy"), "{installed:?}");
+        assert_eq!(extras, installed);
+        assert!(pyproject.contains("[build-system]"));
+        assert!(pyproject.contains(r#"requires-python = ">=3.11""#));
+    }
+
+    #[test]
+    fn pins_read_name_and_version_and_drop_extras_and_comments() {
+        let text = "# comment\nnumpy==2.4.6\njax[cpu]==0.10.2  # cpu wheels\nloose>=1\n";
+        assert_eq!(
+            pins(text),
+            [
+                ("numpy".to_string(), "2.4.6".to_string()),
+                ("jax".to_string(), "0.10.2".to_string())
+            ]
         );
     }
 }

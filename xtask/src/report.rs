@@ -268,7 +268,7 @@ fn relative(from: &Path, to: &Path) -> Option<PathBuf> {
 
 /// Writes through a temporary file and a rename: a failed write never leaves half a report over
 /// a good one.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

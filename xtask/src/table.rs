@@ -4,10 +4,12 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use tensorbench_analysis::render::{MAX_SUMMARY_BYTES, cap_markdown, escape_markdown};
 use tensorbench_core::schema::{Measurement, Run, Status};
 
-const HEADER: [&str; 9] = [
+const HEADER: [&str; 11] = [
     "op",
     "backend",
+    "dtype",
     "params",
+    "threads",
     "median",
     "±CI",
     "throughput",
@@ -26,7 +28,8 @@ pub fn render(run: &Run) -> String {
         let cells = row(m);
         t.add_row(cells.into_iter().enumerate().map(|(i, c)| {
             let cell = Cell::new(c);
-            if (3..=6).contains(&i) {
+            // threads, median, ±CI, throughput, roofline: numbers.
+            if (4..=8).contains(&i) {
                 cell.set_alignment(CellAlignment::Right)
             } else {
                 cell
@@ -79,7 +82,9 @@ fn row(m: &Measurement) -> Vec<String> {
     vec![
         m.op.clone(),
         m.backend.clone(),
+        dtype(m),
         params,
+        m.threads.to_string(),
         median,
         ci,
         throughput(m),
@@ -87,6 +92,15 @@ fn row(m: &Measurement) -> Vec<String> {
         validation(m),
         status(m),
     ]
+}
+
+/// The element type; an importer that could not know it says so in `extra.dtype` (criterion
+/// records none), and that is shown rather than the placeholder.
+fn dtype(m: &Measurement) -> String {
+    match m.extra.get("dtype").and_then(|v| v.as_str()) {
+        Some(said) => said.to_string(),
+        None => m.dtype.name().to_string(),
+    }
 }
 
 /// `±1.2%`, with the interval's level when it is not 95% (too few samples to reach it).
@@ -202,8 +216,33 @@ mod tests {
             unstable: Some("drift: +5.0%".into()),
         });
         let r = row(&m);
-        assert!(r[4].contains("(75% CI)"), "{}", r[4]);
-        assert_eq!(r[8], "ok, UNSTABLE: drift: +5.0%");
+        assert!(r[6].contains("(75% CI)"), "{}", r[6]);
+        assert_eq!(r[10], "ok, UNSTABLE: drift: +5.0%");
+    }
+
+    #[test]
+    fn rows_that_differ_only_in_dtype_or_threads_look_different() {
+        let row_of = |dtype, threads| {
+            let spec = tensorbench_core::WorkloadSpec::new("t", "gemm", "simd", dtype)
+                .param("n", 256)
+                .threads(threads);
+            row(&tensorbench_core::schema::Measurement::skipped(
+                &spec,
+                Default::default(),
+                "x",
+            ))
+        };
+        let (f32_1, bf16_1, f32_2) = (
+            row_of(tensorbench_core::DType::F32, 1),
+            row_of(tensorbench_core::DType::Bf16, 1),
+            row_of(tensorbench_core::DType::F32, 2),
+        );
+        assert_eq!(HEADER[2], "dtype");
+        assert_eq!(HEADER[4], "threads");
+        assert_eq!((f32_1[2].as_str(), bf16_1[2].as_str()), ("f32", "bf16"));
+        assert_eq!((f32_1[4].as_str(), f32_2[4].as_str()), ("1", "2"));
+        assert_ne!(f32_1, bf16_1);
+        assert_ne!(f32_1, f32_2);
     }
 
     #[test]

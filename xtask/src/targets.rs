@@ -62,8 +62,9 @@ pub const TARGETS: &[Target] = &[
         name: "distributed",
         package: "tensorbench-distributed",
         bin: "tensorbench-distributed",
-        // NCCL is loaded at run time; without GPUs or libnccl its lines are skips.
-        features: &["nccl"],
+        // `mpi` is off by default so the workspace builds without Open MPI; NCCL is loaded at run
+        // time, and without GPUs or libnccl its lines are skips.
+        features: &["mpi", "nccl"],
         launcher: Launcher::Mpirun,
         env: &[],
         about: "collectives and a data-parallel step over MPI (and NCCL), under mpirun",
@@ -115,9 +116,9 @@ mod tests {
         assert!(err.contains("\"tpu\"") && err.contains("cpu"), "{err}");
         assert_eq!(resolve("cpu").unwrap()[0].bin, "tensorbench-cpu");
         assert_eq!(resolve("all").unwrap().len(), ALL.len());
-        assert_eq!(
-            resolve("distributed").unwrap()[0].launcher,
-            Launcher::Mpirun
-        );
+        let distributed = resolve("distributed").unwrap()[0];
+        assert_eq!(distributed.launcher, Launcher::Mpirun);
+        // The suite binary has `required-features = ["mpi"]`: without it cargo builds nothing.
+        assert!(distributed.features.contains(&"mpi"));
     }
 }

@@ -72,6 +72,9 @@ pub fn run(args: &TestArgs) -> Result<u8> {
         peers::setup_with(&peers::default_venv(), &Default::default())
             .context("setting up the peers' Python environment")?;
     }
+    // `--all-features` is what brings in features that are off by default for plain cargo at the
+    // root: distributed's `mpi` (its binary and `mpirun` tests), wasm's `wasmtime`, the GPU
+    // back-ends.
     cargo(&["test", "--workspace", "--all-features", "--all-targets"])?;
     cargo(&["test", "--workspace", "--all-features", "--doc"])?;
     python_tests()?;

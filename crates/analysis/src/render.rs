@@ -57,10 +57,10 @@ pub fn cap_markdown(md: String, max_bytes: usize) -> String {
         cut -= 1;
     }
     // Prefer a whole line, unless that throws most of the room away.
-    if let Some(nl) = md[..cut].rfind('\n') {
-        if nl >= cut / 2 {
-            cut = nl + 1;
-        }
+    if let Some(nl) = md[..cut].rfind('\n')
+        && nl >= cut / 2
+    {
+        cut = nl + 1;
     }
     let mut out = md[..cut].to_string();
     loop {

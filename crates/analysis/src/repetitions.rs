@@ -73,10 +73,9 @@ fn merge_measurement(same: &[&Measurement], peaks: &Peaks) -> Measurement {
     if let Some(why) = same
         .iter()
         .find_map(|x| x.sampling.as_ref().and_then(|s| s.unstable.clone()))
+        && let Some(s) = m.sampling.as_mut()
     {
-        if let Some(s) = m.sampling.as_mut() {
-            s.unstable = Some(why);
-        }
+        s.unstable = Some(why);
     }
     m.extra.insert(PROCESS_MEDIANS.into(), medians.into());
     if let Some(median) = m.stats.as_ref().map(|s| s.median_ns * 1e-9) {

@@ -133,3 +133,95 @@ fn github_action_benchmark_entries_have_the_custom_shape() {
     let keys: Vec<&String> = entry.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["extra", "name", "range", "unit", "value"]);
 }
+
+/// A criterion 0.5 `new/` directory for one linear-mode benchmark whose samples cost a fixed
+/// 100 ns per sample plus `slope` per iteration, with criterion's slope written as it would be.
+fn linear_bench(root: &Path, slope: f64) -> std::path::PathBuf {
+    let new = root.join("copy/new");
+    std::fs::create_dir_all(&new).unwrap();
+    std::fs::write(
+        new.join("benchmark.json"),
+        r#"{"group_id":"copy","function_id":null,"value_str":null,"throughput":{"Bytes":4096},"full_id":"copy","directory_name":"copy","title":"copy"}"#,
+    )
+    .unwrap();
+    let iters: Vec<f64> = (1..=10).map(f64::from).collect();
+    let times: Vec<f64> = iters.iter().map(|i| 100.0 + slope * i).collect();
+    let sample = serde_json::json!({"sampling_mode": "Linear", "iters": iters, "times": times});
+    std::fs::write(new.join("sample.json"), sample.to_string()).unwrap();
+    let est = |v: f64| {
+        serde_json::json!({"confidence_interval": {"confidence_level": 0.95,
+            "lower_bound": v - 1.0, "upper_bound": v + 1.0}, "point_estimate": v, "standard_error": 0.5})
+    };
+    let estimates = serde_json::json!({"mean": est(slope + 30.0), "median": est(slope + 25.0),
+        "median_abs_dev": est(5.0), "slope": est(slope), "std_dev": est(10.0)});
+    std::fs::write(new.join("estimates.json"), estimates.to_string()).unwrap();
+    new
+}
+
+#[test]
+fn criterions_slope_is_the_headline_estimate_and_samples_stay_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    linear_bench(dir.path(), 400.0);
+    let run = import_criterion(dir.path()).unwrap();
+    let m = &run.measurements[0];
+    assert_eq!(m.extra["criterion_estimate"], "slope");
+    assert_eq!(m.extra["criterion_estimate_ns"], 400.0);
+    assert_eq!(
+        m.extra["criterion_estimate_ci_ns"],
+        serde_json::json!([399.0, 401.0])
+    );
+    let gbps = m.throughput.as_ref().unwrap().gbps.unwrap();
+    assert!(
+        (gbps - 4096.0 / 400.0).abs() < 1e-9,
+        "rate at the slope: {gbps}"
+    );
+    // The samples are criterion's own per-iteration ratios, fixed cost included.
+    assert_eq!(m.samples_ns[0], 500.0);
+    assert_eq!(m.samples_ns[9], 410.0);
+}
+
+#[test]
+fn flat_sampling_falls_back_to_criterions_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = linear_bench(dir.path(), 400.0);
+    let path = new.join("estimates.json");
+    let mut est: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    est["slope"] = serde_json::Value::Null;
+    std::fs::write(&path, est.to_string()).unwrap();
+    let run = import_criterion(dir.path()).unwrap();
+    let m = &run.measurements[0];
+    assert_eq!(m.extra["criterion_estimate"], "mean");
+    assert_eq!(m.extra["criterion_estimate_ns"], 430.0);
+}
+
+#[test]
+fn the_run_is_dated_by_criterions_files_not_by_the_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = linear_bench(dir.path(), 400.0);
+    // 2021-06-01T12:00:00Z, when "criterion wrote" the sample.
+    let written = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_622_548_800);
+    std::fs::File::options()
+        .write(true)
+        .open(new.join("sample.json"))
+        .unwrap()
+        .set_modified(written)
+        .unwrap();
+    let run = import_criterion(dir.path()).unwrap();
+    assert_eq!(run.started_at, "2021-06-01T12:00:00.000Z");
+    assert_eq!(run.finished_at.as_deref(), Some("2021-06-01T12:00:00.000Z"));
+    assert!(
+        run.run_id.starts_with("2021-06-01T12-00-00Z-criterion-"),
+        "{}",
+        run.run_id
+    );
+}
+
+#[test]
+fn a_malformed_estimates_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = linear_bench(dir.path(), 400.0);
+    std::fs::write(new.join("estimates.json"), "{").unwrap();
+    let e = import_criterion(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("estimates.json"), "{e}");
+}

@@ -381,7 +381,7 @@ fn past_time_cap(cfg: &SamplerConfig, timed_ns: f64, wall_s: Option<f64>, n: usi
 /// Checking the CI sorts all samples; past 100 samples, check every n/20-th one so the cost of
 /// deciding stays small beside the cost of measuring.
 fn due_for_check(n: usize) -> bool {
-    n < 100 || n % (n / 20) == 0
+    n < 100 || n.is_multiple_of(n / 20)
 }
 
 /// Converged: the dependence-aware CI is within the target, on enough samples to estimate the

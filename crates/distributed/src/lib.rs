@@ -15,22 +15,37 @@
 //! ```text
 //! mpirun --oversubscribe -np 4 tensorbench-distributed --profile quick --out results --events
 //! ```
+//!
+//! Everything that talks to MPI is behind the feature `mpi` (off by default, on for xtask's
+//! `distributed` target), so the workspace builds where Open MPI is not installed; without it
+//! only the pure parts below are compiled and the binary is not built.
 
 pub mod check;
+#[cfg(feature = "mpi")]
 pub mod clock;
 pub mod collectives;
+#[cfg(feature = "mpi")]
 pub mod comm;
+#[cfg(feature = "mpi")]
 pub mod compress;
+#[cfg(feature = "mpi")]
 pub mod coordinator;
+#[cfg(feature = "mpi")]
 pub mod dp;
 pub mod error;
 pub mod mlp;
+#[cfg(feature = "mpi")]
 pub mod mpi_collective;
+#[cfg(feature = "mpi")]
 pub mod nccl;
 pub mod pattern;
+#[cfg(feature = "mpi")]
 pub mod reduce;
+#[cfg(feature = "mpi")]
 pub mod registry;
+#[cfg(feature = "mpi")]
 pub mod suite;
+#[cfg(feature = "mpi")]
 pub mod watchdog;
 
 pub use error::Error;

@@ -41,9 +41,15 @@ fn fault_suite() -> PathBuf {
     ])
     .args(["--profile", profile, "--target-dir"])
     .arg(bin_dir.parent().expect("the target directory"));
-    if cfg!(feature = "nccl") {
-        cmd.args(["--features", "nccl"]);
-    }
+    // This test is built only with `mpi` (required-features); the example needs it too.
+    cmd.args([
+        "--features",
+        if cfg!(feature = "nccl") {
+            "nccl"
+        } else {
+            "mpi"
+        },
+    ]);
     let status = cmd.status().expect("running cargo");
     assert!(status.success(), "building the fault_suite example failed");
     bin_dir.join("examples").join("fault_suite")

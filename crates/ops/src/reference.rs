@@ -67,7 +67,7 @@ pub fn layer_norm_rows_with_magnitudes<T: Copy + Into<f64>>(
 ) -> (Vec<f64>, Vec<f64>) {
     let cols = gain.len();
     assert!(
-        bias.len() == cols && x.len() % cols.max(1) == 0,
+        bias.len() == cols && x.len().is_multiple_of(cols.max(1)),
         "layer_norm sizes"
     );
     let mut out = Vec::with_capacity(x.len());

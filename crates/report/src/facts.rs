@@ -47,10 +47,10 @@ pub fn energy_summary(run: &Run) -> String {
             if !sources.contains(&src.as_str()) {
                 sources.push(src);
             }
-        } else if let Some(r) = &e.unavailable {
-            if !reasons.contains(&r.as_str()) {
-                reasons.push(r);
-            }
+        } else if let Some(r) = &e.unavailable
+            && !reasons.contains(&r.as_str())
+        {
+            reasons.push(r);
         }
     }
     match (sources.is_empty(), reasons.first()) {

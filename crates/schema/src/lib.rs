@@ -4,7 +4,8 @@
 //! it: the run-file types ([`Run`], [`Measurement`], ...; documented in `docs/RESULTS.md`), the
 //! streaming writer and the readers that check the schema version ([`store`]), the summary
 //! statistics a measurement records ([`stats`]), roofline placement ([`roofline`]) and the
-//! progress events suite binaries print ([`events`]).
+//! progress events suite binaries print ([`events`]), and the JSON Schemas of the run file and
+//! stream record generated from those types ([`json_schema`]).
 //!
 //! Analysis, reporting and anything else that only *reads* runs depends on this crate alone, so
 //! it stays free of the harness's dependencies (command-line parsing, system probing, signals,
@@ -25,6 +26,7 @@
 
 pub mod error;
 pub mod events;
+pub mod json_schema;
 pub mod roofline;
 pub mod schema;
 pub mod spec;

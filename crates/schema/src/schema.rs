@@ -2,6 +2,7 @@
 //! `docs/RESULTS.md` documents each field; bump [`SCHEMA_VERSION`] on any incompatible change.
 
 use crate::spec::WorkloadSpec;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Element type of a workload's tensors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DType {
     /// 64-bit float.
@@ -63,7 +64,7 @@ impl DType {
 }
 
 /// Which clock produced a measurement's samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockSource {
     /// The host's monotonic clock.
@@ -81,7 +82,7 @@ pub enum ClockSource {
 }
 
 /// Hot: caches warm from the previous iteration. Cold: caches flushed before every sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CacheMode {
     /// Caches warm from the previous iteration (the default).
@@ -92,7 +93,7 @@ pub enum CacheMode {
 }
 
 /// What became of a measurement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Validated, then timed.
@@ -118,7 +119,7 @@ impl Status {
 }
 
 /// Tukey outlier counts of the samples.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct OutlierCounts {
     /// Samples below Q1 − 3·IQR.
     pub low_severe: usize,
@@ -131,7 +132,7 @@ pub struct OutlierCounts {
 }
 
 /// How a median's confidence interval was formed (see `docs/METHODOLOGY.md`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CiMethod {
     /// Order statistics whose ranks are widened by the serial dependence of the samples, estimated
@@ -148,7 +149,7 @@ pub enum CiMethod {
 }
 
 /// Summary statistics of the per-iteration samples, in nanoseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Stats {
     /// Median per-iteration time.
     pub median_ns: f64,
@@ -184,7 +185,7 @@ pub struct Stats {
 
 /// Energy read from a hardware counter (RAPL, NVML) around the timed batches. When no counter
 /// can be read, only `unavailable` is set: no figure is ever estimated.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Energy {
     /// The counter read, e.g. `rapl:package-0+dram`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,7 +215,7 @@ impl Energy {
 }
 
 /// Rates at the median time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Throughput {
     /// GFLOP/s at the median time (absent for ops without FLOPs).
     pub gflops: Option<f64>,
@@ -223,7 +224,7 @@ pub struct Throughput {
 }
 
 /// Which ceiling limits a measurement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Bound {
     /// Left of the ridge point: limited by memory bandwidth.
@@ -233,7 +234,7 @@ pub enum Bound {
 }
 
 /// Where a measurement stands against the ceilings measured in the same run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Roofline {
     /// Which ceiling limits it at its intensity.
     pub bound: Bound,
@@ -260,7 +261,7 @@ pub struct Roofline {
 }
 
 /// The check of a workload's output against a higher-precision reference.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Validation {
     /// Largest relative error of the output against the reference.
     pub max_rel_err: f64,
@@ -273,7 +274,7 @@ pub struct Validation {
 }
 
 /// Heap allocations of one iteration (the fewest seen over the samples).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AllocCounts {
     /// Heap allocations per iteration of the timed body.
     pub count: u64,
@@ -282,7 +283,7 @@ pub struct AllocCounts {
 }
 
 /// How the sampler ended for this measurement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SamplingInfo {
     /// Which clock the samples were read from.
     pub clock_source: ClockSource,
@@ -303,7 +304,7 @@ pub struct SamplingInfo {
 }
 
 /// One op at one parameter point on one backend, measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Measurement {
     /// `<suite>/<op>/<backend>/<dtype>/<k=v,…>`, params sorted by key; what comparisons join on.
     pub id: String,
@@ -394,7 +395,7 @@ impl Measurement {
 }
 
 /// Cache sizes in bytes; `None` where the machine does not say.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Caches {
     /// L1 data cache bytes.
     pub l1d: Option<u64>,
@@ -405,7 +406,7 @@ pub struct Caches {
 }
 
 /// A GPU found while registering a suite.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GpuInfo {
     /// Adapter or device name.
     pub name: String,
@@ -421,7 +422,7 @@ pub struct GpuInfo {
 }
 
 /// The machine a run was measured on. Unknown fields are `null`, never guessed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Machine {
     /// Host name.
     pub hostname: Option<String>,
@@ -455,7 +456,7 @@ pub struct Machine {
 }
 
 /// The git checkout a suite ran in; all `None` outside one.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GitInfo {
     /// `HEAD` commit hash.
     pub commit: Option<String>,
@@ -466,7 +467,7 @@ pub struct GitInfo {
 }
 
 /// How far a run got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// Still being written (stream only).
@@ -482,7 +483,7 @@ pub enum RunStatus {
 pub type Peaks = BTreeMap<String, BTreeMap<String, f64>>;
 
 /// A whole run: who, where, how, and every measurement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Run {
     /// Schema version of the file; readers refuse others.
     pub schema_version: u32,

@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// One line of a run stream.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Record {
     /// The run's metadata; its `measurements` are empty.
@@ -311,17 +311,30 @@ pub fn read_stream(path: &Path) -> Result<Run> {
 
 /// The current UTC time as RFC 3339.
 pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    rfc3339_at(std::time::SystemTime::now())
+}
+
+/// A point in time (e.g. a file's modification time) as RFC 3339, UTC.
+pub fn rfc3339_at(t: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// A run id that sorts by time and does not collide between concurrent runs:
 /// `2026-11-22T11-20-03Z-cpu-3f2a9c`.
 pub fn new_run_id(target: &str) -> String {
-    let now = chrono::Utc::now();
-    let salt = (now.timestamp_subsec_nanos() as u64) ^ u64::from(std::process::id()) << 20;
+    run_id_at(std::time::SystemTime::now(), target)
+}
+
+/// A run id for a run that took place at `t` (an imported one keeps its own time).
+pub fn run_id_at(t: std::time::SystemTime, target: &str) -> String {
+    let at = chrono::DateTime::<chrono::Utc>::from(t);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let salt = u64::from(nanos) ^ u64::from(std::process::id()) << 20;
     format!(
         "{}-{}-{:06x}",
-        now.format("%Y-%m-%dT%H-%M-%SZ"),
+        at.format("%Y-%m-%dT%H-%M-%SZ"),
         target,
         salt & 0xff_ffff
     )

@@ -5,17 +5,29 @@
 //! `times[i] / iters[i]`, the same quantity as `samples_ns` in a tensorbench run. Criterion does
 //! not validate outputs, so imported measurements carry no `validation`; their `extra.source` is
 //! `criterion` and criterion's own median estimate is kept in `extra.criterion_median_ns`.
+//!
+//! Criterion's headline time is its slope (the least-squares time per iteration over the linear
+//! sampling plan, which no fixed per-sample overhead biases), or its mean where it sampled flat.
+//! That estimate and its interval are kept as `extra.criterion_estimate_ns`,
+//! `extra.criterion_estimate_ci_ns` and `extra.criterion_estimate` (`slope` or `mean`), and the
+//! throughput is its rate; `stats` stays the summary of `samples_ns`, as in every run, so that
+//! comparisons treat imported samples as they treat ours.
+//!
+//! Criterion records neither the machine nor the time. The run's time is the files' own (the
+//! oldest and newest modification time of the `sample.json` files read), never the import's;
+//! the machine and commit are what the caller knows of them (unknown fields `null`).
 
 use crate::{Error, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 use tensorbench_schema::WorkloadSpec;
 use tensorbench_schema::schema::{
     DType, GitInfo, Machine, Measurement, Run, RunStatus, SCHEMA_VERSION, Status, Throughput,
 };
 use tensorbench_schema::stats::summarize;
-use tensorbench_schema::store::{new_run_id, now_rfc3339};
+use tensorbench_schema::store::{rfc3339_at, run_id_at};
 
 #[derive(Debug, Deserialize)]
 struct BenchmarkId {
@@ -42,12 +54,22 @@ struct Sample {
 
 #[derive(Debug, Deserialize)]
 struct Estimates {
+    mean: Estimate,
     median: Estimate,
+    /// `null` when criterion sampled flat (no regression).
+    slope: Option<Estimate>,
 }
 
 #[derive(Debug, Deserialize)]
 struct Estimate {
     point_estimate: f64,
+    confidence_interval: Interval,
+}
+
+#[derive(Debug, Deserialize)]
+struct Interval {
+    lower_bound: f64,
+    upper_bound: f64,
 }
 
 /// Reads every benchmark under `criterion_dir` (usually `target/criterion`) into one run, stamped
@@ -67,15 +89,15 @@ pub fn import_criterion(criterion_dir: &Path, machine: Machine, git: GitInfo) ->
         .iter()
         .map(|d| import_one(d))
         .collect::<Result<Vec<_>>>()?;
-    let now = now_rfc3339();
+    let (first, last) = written_between(&dirs)?;
     Ok(Run {
         schema_version: SCHEMA_VERSION,
-        run_id: new_run_id("criterion"),
+        run_id: run_id_at(first, "criterion"),
         target: "criterion".into(),
         profile: "criterion".into(),
         command: format!("import criterion {}", criterion_dir.display()),
-        started_at: now.clone(),
-        finished_at: Some(now),
+        started_at: rfc3339_at(first),
+        finished_at: Some(rfc3339_at(last)),
         status: RunStatus::Complete,
         git,
         machine,
@@ -83,6 +105,24 @@ pub fn import_criterion(criterion_dir: &Path, machine: Machine, git: GitInfo) ->
         config: serde_json::json!({ "source": "criterion", "dir": criterion_dir }),
         peaks: Default::default(),
         measurements,
+    })
+}
+
+/// The oldest and newest modification time of the `sample.json` files: when criterion wrote them.
+fn written_between(new_dirs: &[PathBuf]) -> Result<(SystemTime, SystemTime)> {
+    let mut times = Vec::with_capacity(new_dirs.len());
+    for dir in new_dirs {
+        let path = dir.join("sample.json");
+        let modified = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(|e| Error::io(&path, e))?;
+        times.push(modified);
+    }
+    let first = times.iter().min().copied();
+    let last = times.iter().max().copied();
+    first.zip(last).ok_or_else(|| Error::Criterion {
+        path: PathBuf::new(),
+        reason: "no benchmark to date".into(),
     })
 }
 
@@ -123,9 +163,15 @@ fn import_one(new_dir: &Path) -> Result<Measurement> {
     spec.bytes = bytes.unwrap_or(0.0);
     let mut m = Measurement::blank(&spec, Default::default());
     let stats = summarize(&samples_ns, 0.95);
-    m.throughput = stats.as_ref().map(|s| Throughput {
+    let estimate = read_estimates(new_dir)?;
+    let headline = estimate
+        .as_ref()
+        .map(|e| e.typical().point_estimate)
+        .filter(|ns| ns.is_finite() && *ns > 0.0)
+        .or(stats.as_ref().map(|s| s.median_ns));
+    m.throughput = headline.map(|ns| Throughput {
         gflops: None,
-        gbps: bytes.map(|b| b / s.median_ns),
+        gbps: bytes.map(|b| b / ns),
     });
     m.stats = stats;
     m.iters_per_sample = sample.iters.first().map_or(0, |&i| i as u64);
@@ -137,13 +183,46 @@ fn import_one(new_dir: &Path) -> Result<Measurement> {
     if let Some(e) = elements {
         m.extra.insert("elements".into(), e.into());
     }
-    if let Ok(est) = read_json::<Estimates>(&new_dir.join("estimates.json")) {
+    if let Some(est) = &estimate {
         m.extra.insert(
             "criterion_median_ns".into(),
             est.median.point_estimate.into(),
         );
+        let (kind, typical) = match &est.slope {
+            Some(s) => ("slope", s),
+            None => ("mean", &est.mean),
+        };
+        m.extra.insert("criterion_estimate".into(), kind.into());
+        m.extra.insert(
+            "criterion_estimate_ns".into(),
+            typical.point_estimate.into(),
+        );
+        m.extra.insert(
+            "criterion_estimate_ci_ns".into(),
+            serde_json::json!([
+                typical.confidence_interval.lower_bound,
+                typical.confidence_interval.upper_bound
+            ]),
+        );
     }
     Ok(m)
+}
+
+impl Estimates {
+    /// Criterion's own headline: the slope where it regressed, else the mean.
+    fn typical(&self) -> &Estimate {
+        self.slope.as_ref().unwrap_or(&self.mean)
+    }
+}
+
+/// `estimates.json`, when criterion wrote one (an older or partial tree may lack it); a file that
+/// is there but malformed is an error naming it.
+fn read_estimates(new_dir: &Path) -> Result<Option<Estimates>> {
+    let path = new_dir.join("estimates.json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    read_json(&path).map(Some)
 }
 
 fn per_iteration(sample: &Sample, path: &Path) -> Result<Vec<f64>> {

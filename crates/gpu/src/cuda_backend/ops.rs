@@ -263,10 +263,9 @@ impl Workload for CudaKernelWorkload {
         let problem = Problem::generate(self.kernel, self.shape, seed);
         if let (Kernel::Binary(_) | Kernel::Unary(_) | Kernel::Sum, Shape::Flat(n)) =
             (self.kernel, self.shape)
+            && !n.is_multiple_of(4)
         {
-            if n % 4 != 0 {
-                return Err(Error::workload(&self.spec.id, "n must be a multiple of 4"));
-            }
+            return Err(Error::workload(&self.spec.id, "n must be a multiple of 4"));
         }
         self.state = Some(self.upload(&problem)?);
         self.gpu.sync()

@@ -27,7 +27,7 @@ pub fn unary_expr(op: UnaryOp) -> &'static str {
 
 fn vec4_count(problem: &Problem) -> Result<usize> {
     let n = problem.inputs[0].len();
-    if n % 4 != 0 {
+    if !n.is_multiple_of(4) {
         return Err(Error::workload(
             "wgpu",
             format!("n = {n} is not a multiple of 4"),

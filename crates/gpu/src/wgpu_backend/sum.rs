@@ -20,7 +20,7 @@ pub fn depth(n: usize, partials: usize) -> usize {
 
 pub fn plan(ctx: &WgpuContext, problem: &Problem) -> Result<Plan> {
     let n = problem.inputs[0].len();
-    if n % 4 != 0 {
+    if !n.is_multiple_of(4) {
         return Err(Error::workload(
             "wgpu",
             format!("n = {n} is not a multiple of 4"),
