@@ -85,9 +85,12 @@ impl HalfGemmWorkspace {
 }
 
 fn check_gemm<T>(m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &[f32]) {
-    assert!(
-        a.len() == m * k && b.len() == k * n && c.len() == m * n,
-        "half gemm operand sizes do not match m={m} n={n} k={k}"
+    crate::kernels::check_gemm_sizes(
+        "half gemm",
+        (m, n, k),
+        a.len(),
+        b.len(),
+        c.len(),
     );
 }
 
