@@ -51,7 +51,8 @@ impl Limits {
 
     fn runner(&self, measurements: usize) -> Duration {
         let n = u32::try_from(measurements).unwrap_or(u32::MAX);
-        self.list.saturating_add(self.per_measurement.saturating_mul(n))
+        self.list
+            .saturating_add(self.per_measurement.saturating_mul(n))
     }
 }
 
@@ -132,7 +133,7 @@ pub fn setup_with(venv_dir: &Path, opts: &SetupOptions) -> Result<()> {
 fn run_step(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", shown(cmd));
     let status = cmd
-        .status()
+        .status() // deadline: none; `peers setup` is an install the user watches, not a run
         .with_context(|| format!("could not start `{}`", shown(cmd)))?;
     anyhow::ensure!(status.success(), "`{}` failed ({status})", shown(cmd));
     Ok(())
@@ -433,7 +434,10 @@ fn runner_command(
 /// Runs the runner `cmd` (by `python`) within `limit`; past it the runner is stopped with what it
 /// started and the answer is an error naming it and the limit.
 fn run_runner(mut cmd: Command, python: &Path, out: &Path, limit: Duration) -> Result<RunnerExit> {
-    let what = format!("the peers runner ({} -m tensorbench_peers)", python.display());
+    let what = format!(
+        "the peers runner ({} -m tensorbench_peers)",
+        python.display()
+    );
     let status = match child::status_within(&mut cmd, &what, limit) {
         Ok(s) => s,
         Err(tensorbench_core::Error::Spawn { source, .. }) => {
@@ -788,13 +792,27 @@ mod tests {
     fn a_stalled_peers_runner_is_stopped_at_its_limit_with_what_it_started() {
         let dir = tempfile::tempdir().unwrap();
         let marker = format!("{}", 86_400 + std::process::id());
-        let python = script(dir.path(), "python", &format!("sleep {marker} &\nexec sleep {marker}"));
+        let python = script(
+            dir.path(),
+            "python",
+            &format!("sleep {marker} &\nexec sleep {marker}"),
+        );
         let o = dir.path().join("o");
-        let cmd = runner_command(&python, &Selection::default(), &["numpy".into()], &o, None, &o);
+        let cmd = runner_command(
+            &python,
+            &Selection::default(),
+            &["numpy".into()],
+            &o,
+            None,
+            &o,
+        );
         let started = std::time::Instant::now();
         let err = run_runner(cmd, &python, &o, Duration::from_millis(500)).err();
         let err = format!("{:#}", err.expect("a stalled runner is an error"));
-        assert!(err.contains("peers runner") && err.contains("still running after"), "{err}");
+        assert!(
+            err.contains("peers runner") && err.contains("still running after"),
+            "{err}"
+        );
         assert!(started.elapsed() < Duration::from_secs(30), "no hang");
         assert!(!running(&marker), "nothing the runner started is left");
     }
@@ -811,7 +829,10 @@ mod tests {
         assert!(err.contains("--list-json was still running"), "{err}");
         let tensors = dir.path().join("t");
         let err = dump_tensors(&suite, &sel, &specs(), &tensors, limit).unwrap_err();
-        assert!(format!("{err:#}").contains("--dump-tensors was still running"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("--dump-tensors was still running"),
+            "{err:#}"
+        );
         assert!(!running(&marker));
     }
 

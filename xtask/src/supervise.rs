@@ -48,6 +48,8 @@ enum Incoming {
 }
 
 static CHILD_PID: AtomicU32 = AtomicU32::new(0);
+/// The supervised run's temp dir, for the exit path that runs no destructor.
+static SCRATCH: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Runs `inv` to completion, restarting with `--resume` after each timed-out workload.
@@ -58,12 +60,19 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
         ..Outcome::default()
     };
     let progress = Progress::new();
+    // The suite's temp dir (`TMPDIR`): the runtimes' profiles and scratch files land in it, and
+    // it goes when the run ends, however the suite ended (a timeout kill runs no destructor).
+    let scratch = tempfile::Builder::new()
+        .prefix("tensorbench-run-")
+        .tempdir()
+        .context("creating the run's temp dir")?;
+    *scratch_slot() = Some(scratch.path().to_path_buf());
     loop {
         let mut args = inv.args.clone();
         if let Some(stream) = &outcome.stream {
             args.extend(["--resume".into(), stream.display().to_string()]);
         }
-        let mut child = spawn(inv, &args)?;
+        let mut child = spawn(inv, &args, scratch.path())?;
         let events = read_events(&mut child);
         match watch(
             &mut child,
@@ -103,23 +112,29 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
         }
     }
     progress.finish();
+    *scratch_slot() = None;
     // Reset: the next Ctrl-C (during a comparison, another repetition) must act on its own.
     outcome.interrupted = INTERRUPTED.swap(false, Ordering::SeqCst);
     Ok(outcome)
 }
 
-fn spawn(inv: &Invocation, args: &[String]) -> Result<Child> {
+fn scratch_slot() -> std::sync::MutexGuard<'static, Option<PathBuf>> {
+    SCRATCH.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn spawn(inv: &Invocation, args: &[String], tmp: &std::path::Path) -> Result<Child> {
     use std::os::unix::process::CommandExt as _;
     // Its own process group, so a timeout or a second Ctrl-C stops everything it started too
     // (mpirun's ranks, Node, Chromium), not just the suite binary.
     let child = Command::new(&inv.program)
         .args(args)
+        .env("TMPDIR", tmp)
         .envs(inv.env.iter().cloned())
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .spawn()
+        .spawn() // deadline: `watch`'s per-workload cap, then `kill` (the whole tree)
         .with_context(|| format!("could not start {}", inv.program.display()))?;
     CHILD_PID.store(child.id(), Ordering::SeqCst);
     Ok(child)
@@ -290,6 +305,9 @@ pub(crate) fn install_signal_forwarding() {
                     child::kill_tree(pid);
                 }
                 child::signal_all(libc::SIGKILL);
+                if let Some(dir) = scratch_slot().take() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
                 std::process::exit(130);
             }
         }

@@ -142,6 +142,11 @@ pub fn signal_all(signal: i32) {
     }
 }
 
+/// Whether any [`Group`] is live.
+pub fn any_live() -> bool {
+    !live().is_empty()
+}
+
 /// Sends `signal` to process group `pgid`.
 pub fn signal_group(pgid: u32, signal: i32) {
     let Ok(pgid) = i32::try_from(pgid) else {
@@ -196,12 +201,7 @@ fn descendants(root: u32) -> Vec<(u32, u32)> {
     let mut i = 0;
     while i < tree.len() {
         let parent = tree[i].0;
-        tree.extend(
-            procs
-                .iter()
-                .filter(|p| p.1 == parent)
-                .map(|p| (p.0, p.2)),
-        );
+        tree.extend(procs.iter().filter(|p| p.1 == parent).map(|p| (p.0, p.2)));
         i += 1;
     }
     tree

@@ -5,8 +5,11 @@ use super::*;
 
 /// Whether process `pid` still exists (a zombie counts as gone).
 fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| !r.trim_start().starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|r| !r.trim_start().starts_with('Z'))
+    })
 }
 
 /// A shell that starts a background `sleep`, prints its pid, and then waits forever.
@@ -17,7 +20,10 @@ fn hanging_shell() -> Command {
 }
 
 fn grandchild_of(out: &[u8]) -> u32 {
-    String::from_utf8_lossy(out).trim().parse().expect("the shell printed a pid")
+    String::from_utf8_lossy(out)
+        .trim()
+        .parse()
+        .expect("the shell printed a pid")
 }
 
 #[test]
@@ -39,7 +45,10 @@ fn a_child_past_its_deadline_is_stopped_with_everything_it_started() {
     assert!(!alive(leader), "the child is stopped");
     assert!(!alive(grandchild), "what the child started is stopped too");
     assert!(started.elapsed() < Duration::from_secs(30), "no hang");
-    assert!(!live().contains(&leader), "the group is no longer registered");
+    assert!(
+        !live().contains(&leader),
+        "the group is no longer registered"
+    );
 }
 
 #[test]
@@ -49,7 +58,10 @@ fn output_within_gives_a_timely_childs_output_and_stops_its_leftovers() {
     let out = output_within(&mut cmd, "sh", Duration::from_secs(30)).unwrap();
     assert!(out.status.success());
     let grandchild = grandchild_of(&out.stdout);
-    assert!(!alive(grandchild), "a leftover of a finished child is stopped");
+    assert!(
+        !alive(grandchild),
+        "a leftover of a finished child is stopped"
+    );
 }
 
 #[test]

@@ -85,13 +85,7 @@ impl HalfGemmWorkspace {
 }
 
 fn check_gemm<T>(m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &[f32]) {
-    crate::kernels::check_gemm_sizes(
-        "half gemm",
-        (m, n, k),
-        a.len(),
-        b.len(),
-        c.len(),
-    );
+    crate::kernels::check_gemm_sizes("half gemm", (m, n, k), a.len(), b.len(), c.len());
 }
 
 /// `C[m×n] = A[m×k]·B[k×n]` (row-major) with A and B stored in `T`, f32 arithmetic, one thread.

@@ -59,13 +59,7 @@ fn gemm_with(
     c: &mut [i32],
     dot: fn(&[i8], &[i8]) -> i32,
 ) {
-    crate::kernels::check_gemm_sizes(
-        "int8 gemm",
-        (m, n, k),
-        a.len(),
-        b_t.len(),
-        c.len(),
-    );
+    crate::kernels::check_gemm_sizes("int8 gemm", (m, n, k), a.len(), b_t.len(), c.len());
     if k == 0 {
         c.fill(0);
         return;

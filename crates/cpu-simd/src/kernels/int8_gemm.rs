@@ -183,13 +183,7 @@ impl Int8Gemm {
 }
 
 fn check_sizes(m: usize, n: usize, k: usize, a: &[i8], bt: &[i8], c: &[i32]) {
-    crate::kernels::check_gemm_sizes(
-        "int8 gemm",
-        (m, n, k),
-        a.len(),
-        bt.len(),
-        c.len(),
-    );
+    crate::kernels::check_gemm_sizes("int8 gemm", (m, n, k), a.len(), bt.len(), c.len());
     assert!(
         k <= MAX_K,
         "int8 gemm: k={k} could overflow i32 accumulation (max {MAX_K})"

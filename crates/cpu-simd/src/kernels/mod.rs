@@ -30,7 +30,13 @@ pub mod stream_nt;
 /// `m·n` elements. The products are checked: a wrapped product could match a short slice in
 /// release builds and send the unchecked kernels out of bounds.
 #[track_caller]
-pub fn check_gemm_sizes(what: &str, (m, n, k): (usize, usize, usize), a: usize, b: usize, c: usize) {
+pub fn check_gemm_sizes(
+    what: &str,
+    (m, n, k): (usize, usize, usize),
+    a: usize,
+    b: usize,
+    c: usize,
+) {
     let len = |x: usize, y: usize| x.checked_mul(y);
     let (mk, kn, mn) = (len(m, k), len(k, n), len(m, n));
     assert!(

@@ -82,13 +82,7 @@ pub fn gemm_crate(
     c: &mut [f32],
     threads: usize,
 ) {
-    crate::kernels::check_gemm_sizes(
-        "gemm",
-        (m, n, k),
-        a.len(),
-        b.len(),
-        c.len(),
-    );
+    crate::kernels::check_gemm_sizes("gemm", (m, n, k), a.len(), b.len(), c.len());
     let par = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
@@ -122,13 +116,7 @@ pub fn gemm_crate(
 
 /// `C = A·B` (row-major) with `matrixmultiply::sgemm` (its own threads, `MATMUL_NUM_THREADS`).
 pub fn matrixmultiply(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    crate::kernels::check_gemm_sizes(
-        "gemm",
-        (m, n, k),
-        a.len(),
-        b.len(),
-        c.len(),
-    );
+    crate::kernels::check_gemm_sizes("gemm", (m, n, k), a.len(), b.len(), c.len());
     // SAFETY: the sizes were checked; strides describe row-major matrices.
     unsafe {
         matrixmultiply::sgemm(

@@ -125,14 +125,13 @@ impl Kernels {
         c: &mut [f32],
         ws: &mut GemmWorkspace,
     ) {
-        crate::kernels::check_gemm_sizes(
-            "gemm_bias_act",
-            (m, n, k),
-            a.len(),
-            b.len(),
-            c.len(),
+        crate::kernels::check_gemm_sizes("gemm_bias_act", (m, n, k), a.len(), b.len(), c.len());
+        assert_eq!(
+            bias.len(),
+            n,
+            "gemm_bias_act: bias has {} elements, n={n}",
+            bias.len()
         );
-        assert_eq!(bias.len(), n, "gemm_bias_act: bias has {} elements, n={n}", bias.len());
         let g = GemmArgs {
             m,
             n,

@@ -338,13 +338,7 @@ impl Kernels {
         c: &mut [f32],
         ws: &mut GemmWorkspace,
     ) {
-        crate::kernels::check_gemm_sizes(
-            "gemm",
-            (m, n, k),
-            a.len(),
-            b.len(),
-            c.len(),
-        );
+        crate::kernels::check_gemm_sizes("gemm", (m, n, k), a.len(), b.len(), c.len());
         let g = GemmArgs {
             m,
             n,

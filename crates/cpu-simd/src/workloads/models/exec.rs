@@ -299,14 +299,13 @@ pub fn par_gemm_bias_act(
     act: Act,
     c: &mut [f32],
 ) {
-    crate::kernels::check_gemm_sizes(
-        "gemm_bias_act",
-        (m, n, k),
-        a.len(),
-        b.len(),
-        c.len(),
+    crate::kernels::check_gemm_sizes("gemm_bias_act", (m, n, k), a.len(), b.len(), c.len());
+    assert_eq!(
+        bias.len(),
+        n,
+        "gemm_bias_act: bias has {} elements, n={n}",
+        bias.len()
     );
-    assert_eq!(bias.len(), n, "gemm_bias_act: bias has {} elements, n={n}", bias.len());
     let threads = rayon::current_num_threads();
     let rp = (m / 32).clamp(1, threads);
     let cp = (threads / rp).clamp(1, (n / 64).max(1));
