@@ -56,11 +56,11 @@ impl Group {
         loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => {
-                    self.stop();
+                    self.terminate();
                     return Ok(status);
                 }
                 Ok(None) if Instant::now() >= until => {
-                    self.stop();
+                    self.terminate();
                     return Err(Error::TimedOut {
                         what: self.what.clone(),
                         limit,
@@ -68,7 +68,7 @@ impl Group {
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
                 Err(source) => {
-                    self.stop();
+                    self.terminate();
                     return Err(Error::Spawn {
                         what: self.what.clone(),
                         source,
@@ -80,7 +80,7 @@ impl Group {
 
     /// Stops the group: SIGTERM, up to [`GRACE`] for the leader to exit, then SIGKILL to
     /// whatever is left; reaps the leader. Idempotent.
-    pub fn stop(&mut self) {
+    pub fn terminate(&mut self) {
         if self.stopped {
             return;
         }
@@ -101,7 +101,7 @@ impl Group {
 
 impl Drop for Group {
     fn drop(&mut self) {
-        self.stop();
+        self.terminate();
     }
 }
 

@@ -93,5 +93,5 @@ fn kill_tree_reaches_descendants_in_process_groups_of_their_own() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(!alive(escaped), "the descendant in its own group is killed");
-    group.stop();
+    group.terminate();
 }

@@ -264,7 +264,7 @@ fn stream_node(
     let result = pump(&rx, idle, on_line, || {
         anyhow!("node exited before its reply ended")
     });
-    child.stop();
+    child.terminate();
     result.map_err(|e| match errors.join() {
         Ok(text) if !text.trim().is_empty() => e.context(format!("node's stderr:\n{text}")),
         _ => e,
@@ -312,7 +312,7 @@ fn stream_chromium(
     let result = pump(&server.replies, idle, on_line, || {
         anyhow!("the page's server stopped")
     });
-    child.stop();
+    child.terminate();
     server.stop(port);
     drop(profile);
     result
