@@ -779,11 +779,21 @@ mod tests {
         path
     }
 
-    /// Whether a process whose command line holds `marker` is still running.
+    /// Whether a process whose command line holds `marker` is still running a second from now
+    /// (SIGKILL lands asynchronously; an orphan is reaped by whoever adopts it).
     fn running(marker: &str) -> bool {
-        let dirs = std::fs::read_dir("/proc").into_iter().flatten().flatten();
-        dirs.filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-            .any(|c| String::from_utf8_lossy(&c).contains(marker))
+        let now = || {
+            let dirs = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+            dirs.filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                .any(|c| String::from_utf8_lossy(&c).contains(marker))
+        };
+        (0..50).all(|_| {
+            let alive = now();
+            if alive {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            alive
+        })
     }
 
     /// A stand-in `python` that starts a child and then never answers: the runner is stopped at
