@@ -292,6 +292,7 @@ fn add_peers(binary: &Path, inv: &Invocation, args: &BenchArgs, run_path: &Path)
         &args.peers,
         run_path,
         &peers::default_python(),
+        &peers::Limits::new(inv.workload_timeout),
     )?;
     for note in &outcome.notes {
         eprintln!("peers: {note}");

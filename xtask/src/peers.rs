@@ -11,6 +11,8 @@ use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
+use tensorbench_core::child;
 use tensorbench_core::sampler::skipped;
 use tensorbench_core::schema::{CacheMode, Measurement, Status};
 use tensorbench_core::{WorkloadSpec, roofline, store};
@@ -26,6 +28,35 @@ pub const TORCH_REQUIREMENTS: &str = "python/requirements-torch.txt";
 /// The runner's exit code for bad input (a flag or a file it names).
 const RUNNER_BAD_INPUT: i32 = 2;
 const RUNNER_INTERRUPTED: i32 = 130;
+
+/// How long each child of a peers run may take before it is stopped with what it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `--list-json`: the suite registers its workloads and prints them.
+    pub list: Duration,
+    /// `--dump-tensors`: the smallest workload of each op, generated and written.
+    pub dump: Duration,
+    /// The runner, per measurement it takes (its total is this times their number, plus
+    /// [`Limits::list`] for the interpreter and its imports).
+    pub per_measurement: Duration,
+}
+
+impl Limits {
+    /// The limits of a run whose workloads each have `workload_timeout` (`bench --timeout`).
+    pub fn new(workload_timeout: Duration) -> Self {
+        Self {
+            list: Duration::from_secs(120),
+            dump: Duration::from_secs(600),
+            per_measurement: workload_timeout,
+        }
+    }
+
+    fn runner(&self, measurements: usize) -> Duration {
+        let n = u32::try_from(measurements).unwrap_or(u32::MAX);
+        self.list
+            .saturating_add(self.per_measurement.saturating_mul(n))
+    }
+}
 
 /// What one peers run added to the run file.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -171,7 +202,7 @@ pub fn pins(requirements: &str) -> Vec<(String, String)> {
 fn run_step(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", shown(cmd));
     let status = cmd
-        .status()
+        .status() // deadline: none; `peers setup` is an install the user watches, not a run
         .with_context(|| format!("could not start `{}`", shown(cmd)))?;
     anyhow::ensure!(status.success(), "`{}` failed ({status})", shown(cmd));
     Ok(())
@@ -217,10 +248,13 @@ pub fn run_peers(
     peers: &[String],
     run_file: &Path,
     python: &Path,
+    limits: &Limits,
 ) -> Result<PeersOutcome> {
     check_peers(peers)?;
+    // Its children lead process groups of their own: an interrupt must reach them.
+    crate::supervise::install_signal_forwarding();
     let sel = Selection::from_suite_args(suite_args);
-    let specs = list_workloads(suite_binary, &sel)?;
+    let specs = list_workloads(suite_binary, &sel, limits.list)?;
     let mut outcome = PeersOutcome::default();
     if specs.is_empty() {
         outcome
@@ -233,7 +267,7 @@ pub fn run_peers(
     std::fs::write(&workloads, serde_json::to_vec_pretty(&specs)?)
         .with_context(|| format!("writing {}", workloads.display()))?;
     let tensors = scratch.path.join("tensors");
-    let tensors = match dump_tensors(suite_binary, &sel, &specs, &tensors) {
+    let tensors = match dump_tensors(suite_binary, &sel, &specs, &tensors, limits.dump) {
         Ok(()) => Some(tensors),
         Err(e) => {
             outcome
@@ -243,7 +277,9 @@ pub fn run_peers(
         }
     };
     let out = scratch.path.join("peers.jsonl");
-    let measurements = match run_runner(python, &sel, peers, &workloads, tensors.as_deref(), &out) {
+    let cmd = runner_command(python, &sel, peers, &workloads, tensors.as_deref(), &out);
+    let limit = limits.runner(specs.len() * peers.len());
+    let measurements = match run_runner(cmd, python, &out, limit) {
         Ok(RunnerExit::Finished(code)) => {
             outcome.interrupted = code == Some(RUNNER_INTERRUPTED);
             if code.is_none() {
@@ -334,14 +370,14 @@ impl Selection {
     }
 }
 
-fn list_workloads(suite: &Path, sel: &Selection) -> Result<Vec<WorkloadSpec>> {
-    let out = Command::new(suite)
-        .arg("--list-json")
+fn list_workloads(suite: &Path, sel: &Selection, limit: Duration) -> Result<Vec<WorkloadSpec>> {
+    let mut cmd = Command::new(suite);
+    cmd.arg("--list-json")
         .args(sel.suite_args(None))
         .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("could not start {}", suite.display()))?;
+        .stderr(Stdio::inherit());
+    let what = format!("{} --list-json", suite.display());
+    let out = child::output_within(&mut cmd, &what, limit)?;
     if out.status.code() == Some(RUNNER_BAD_INPUT) {
         crate::bad_input!(
             "{} --list-json refused its arguments (see above)",
@@ -381,7 +417,13 @@ fn exact_ids_filter(ids: &[String]) -> String {
     format!("^(?:{})$", alternatives.join("|"))
 }
 
-fn dump_tensors(suite: &Path, sel: &Selection, specs: &[WorkloadSpec], dir: &Path) -> Result<()> {
+fn dump_tensors(
+    suite: &Path,
+    sel: &Selection,
+    specs: &[WorkloadSpec],
+    dir: &Path,
+    limit: Duration,
+) -> Result<()> {
     let filter = exact_ids_filter(&cross_check_ids(specs));
     let mut cmd = Command::new(suite);
     cmd.arg("--dump-tensors")
@@ -390,11 +432,9 @@ fn dump_tensors(suite: &Path, sel: &Selection, specs: &[WorkloadSpec], dir: &Pat
     if let Some(seed) = &sel.seed {
         cmd.args(["--seed", seed]);
     }
-    let status = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .status()
-        .with_context(|| format!("could not start {}", suite.display()))?;
+    cmd.stdin(Stdio::null()).stdout(Stdio::null());
+    let what = format!("{} --dump-tensors", suite.display());
+    let status = child::status_within(&mut cmd, &what, limit)?;
     anyhow::ensure!(
         status.success(),
         "{} --dump-tensors failed ({status})",
@@ -460,23 +500,22 @@ fn runner_command(
     cmd
 }
 
-fn run_runner(
-    python: &Path,
-    sel: &Selection,
-    peers: &[String],
-    workloads: &Path,
-    tensors: Option<&Path>,
-    out: &Path,
-) -> Result<RunnerExit> {
-    let mut cmd = runner_command(python, sel, peers, workloads, tensors, out);
-    let status = match cmd.status() {
+/// Runs the runner `cmd` (by `python`) within `limit`; past it the runner is stopped with what it
+/// started and the answer is an error naming it and the limit.
+fn run_runner(mut cmd: Command, python: &Path, out: &Path, limit: Duration) -> Result<RunnerExit> {
+    let what = format!(
+        "the peers runner ({} -m tensorbench_peers)",
+        python.display()
+    );
+    let status = match child::status_within(&mut cmd, &what, limit) {
         Ok(s) => s,
-        Err(e) => {
+        Err(tensorbench_core::Error::Spawn { source, .. }) => {
             return Ok(RunnerExit::NotStarted(format!(
-                "Python not found ({}: {e}): run `cargo xtask peers setup`",
+                "Python not found ({}: {source}): run `cargo xtask peers setup`",
                 python.display()
             )));
         }
+        Err(e) => return Err(e.into()),
     };
     if status.code() == Some(RUNNER_BAD_INPUT) {
         crate::bad_input!("the peers runner refused its input (see its message above)");
@@ -782,15 +821,9 @@ mod tests {
         let sel = Selection::default();
         let peers = ["numpy".to_string(), "jax".to_string()];
         let python = Path::new("/nonexistent/python3");
-        let exit = run_runner(
-            python,
-            &sel,
-            &peers,
-            &dir.path().join("w.json"),
-            None,
-            &dir.path().join("o"),
-        )
-        .unwrap();
+        let (w, o) = (dir.path().join("w.json"), dir.path().join("o"));
+        let cmd = runner_command(python, &sel, &peers, &w, None, &o);
+        let exit = run_runner(cmd, python, &o, Duration::from_secs(60)).unwrap();
         let RunnerExit::NotStarted(reason) = exit else {
             panic!("expected NotStarted")
         };
@@ -804,6 +837,82 @@ mod tests {
         );
         assert_eq!(ms[0].id, "peers/add/numpy/f32/n=4096");
         assert_eq!(ms[1].backend, "jax");
+    }
+
+    /// An executable shell script at `dir/name`.
+    fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// Whether a process whose command line holds `marker` is still running a second from now
+    /// (SIGKILL lands asynchronously; an orphan is reaped by whoever adopts it).
+    fn running(marker: &str) -> bool {
+        let now = || {
+            let dirs = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+            dirs.filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                .any(|c| String::from_utf8_lossy(&c).contains(marker))
+        };
+        (0..50).all(|_| {
+            let alive = now();
+            if alive {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            alive
+        })
+    }
+
+    /// A stand-in `python` that starts a child and then never answers: the runner is stopped at
+    /// its limit, with the child, and the error names it and the limit.
+    #[test]
+    fn a_stalled_peers_runner_is_stopped_at_its_limit_with_what_it_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = format!("{}", 86_400 + std::process::id());
+        let python = script(
+            dir.path(),
+            "python",
+            &format!("sleep {marker} &\nexec sleep {marker}"),
+        );
+        let o = dir.path().join("o");
+        let cmd = runner_command(
+            &python,
+            &Selection::default(),
+            &["numpy".into()],
+            &o,
+            None,
+            &o,
+        );
+        let started = std::time::Instant::now();
+        let err = run_runner(cmd, &python, &o, Duration::from_millis(500)).err();
+        let err = format!("{:#}", err.expect("a stalled runner is an error"));
+        assert!(
+            err.contains("peers runner") && err.contains("still running after"),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(30), "no hang");
+        assert!(!running(&marker), "nothing the runner started is left");
+    }
+
+    /// A stand-in suite whose `--list-json` or `--dump-tensors` never ends: each is stopped at
+    /// its limit, and the error names the call.
+    #[test]
+    fn a_suite_that_stalls_listing_or_dumping_is_stopped_at_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = format!("{}", 90_000 + std::process::id());
+        let suite = script(dir.path(), "suite", &format!("exec sleep {marker}"));
+        let (sel, limit) = (Selection::default(), Duration::from_millis(300));
+        let err = format!("{:#}", list_workloads(&suite, &sel, limit).unwrap_err());
+        assert!(err.contains("--list-json was still running"), "{err}");
+        let tensors = dir.path().join("t");
+        let err = dump_tensors(&suite, &sel, &specs(), &tensors, limit).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("--dump-tensors was still running"),
+            "{err:#}"
+        );
+        assert!(!running(&marker));
     }
 
     #[test]
@@ -820,7 +929,8 @@ mod tests {
             seed: Some("5".into()),
             ..Selection::default()
         };
-        let exit = run_runner(&python, &sel, &peers, &workloads, None, &out).unwrap();
+        let cmd = runner_command(&python, &sel, &peers, &workloads, None, &out);
+        let exit = run_runner(cmd, &python, &out, Duration::from_secs(300)).unwrap();
         assert!(matches!(exit, RunnerExit::Finished(Some(0))));
         let ms = read_measurements(&out).unwrap();
         assert_eq!(ms.len(), 6);
@@ -988,6 +1098,7 @@ mod tests {
             &["numpy".into()],
             &run_file,
             &python,
+            &Limits::new(Duration::from_secs(60)),
         )
         .unwrap();
         assert_eq!(

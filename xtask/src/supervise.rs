@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 use tensorbench_core::WorkloadSpec;
+use tensorbench_core::child;
 use tensorbench_core::events::Event;
 use tensorbench_core::schema::{CacheMode, Measurement, Status};
 use tensorbench_core::store::RunWriter;
@@ -47,6 +48,8 @@ enum Incoming {
 }
 
 static CHILD_PID: AtomicU32 = AtomicU32::new(0);
+/// The supervised run's temp dir, for the exit path that runs no destructor.
+static SCRATCH: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Runs `inv` to completion, restarting with `--resume` after each timed-out workload.
@@ -57,12 +60,19 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
         ..Outcome::default()
     };
     let progress = Progress::new();
+    // The suite's temp dir (`TMPDIR`): the runtimes' profiles and scratch files land in it, and
+    // it goes when the run ends, however the suite ended (a timeout kill runs no destructor).
+    let scratch = tempfile::Builder::new()
+        .prefix("tensorbench-run-")
+        .tempdir()
+        .context("creating the run's temp dir")?;
+    *scratch_slot() = Some(scratch.path().to_path_buf());
     loop {
         let mut args = inv.args.clone();
         if let Some(stream) = &outcome.stream {
             args.extend(["--resume".into(), stream.display().to_string()]);
         }
-        let mut child = spawn(inv, &args)?;
+        let mut child = spawn(inv, &args, scratch.path())?;
         let events = read_events(&mut child);
         match watch(
             &mut child,
@@ -102,22 +112,29 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
         }
     }
     progress.finish();
-    outcome.interrupted = INTERRUPTED.load(Ordering::SeqCst);
+    *scratch_slot() = None;
+    // Reset: the next Ctrl-C (during a comparison, another repetition) must act on its own.
+    outcome.interrupted = INTERRUPTED.swap(false, Ordering::SeqCst);
     Ok(outcome)
 }
 
-fn spawn(inv: &Invocation, args: &[String]) -> Result<Child> {
+fn scratch_slot() -> std::sync::MutexGuard<'static, Option<PathBuf>> {
+    SCRATCH.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn spawn(inv: &Invocation, args: &[String], tmp: &std::path::Path) -> Result<Child> {
     use std::os::unix::process::CommandExt as _;
     // Its own process group, so a timeout or a second Ctrl-C stops everything it started too
     // (mpirun's ranks, Node, Chromium), not just the suite binary.
     let child = Command::new(&inv.program)
         .args(args)
+        .env("TMPDIR", tmp)
         .envs(inv.env.iter().cloned())
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .spawn()
+        .spawn() // deadline: `watch`'s per-workload cap, then `kill` (the whole tree)
         .with_context(|| format!("could not start {}", inv.program.display()))?;
     CHILD_PID.store(child.id(), Ordering::SeqCst);
     Ok(child)
@@ -241,36 +258,58 @@ fn signal_name(signal: i32) -> String {
     format!("{name} ({signal})")
 }
 
-/// Sends `signal` to the child's whole process group.
-fn signal_group(pid: u32, signal: &str) {
-    let _ = Command::new("kill")
-        .args([signal, "--", &format!("-{pid}")])
-        .stderr(Stdio::null())
-        .status();
-}
-
+/// Kills the suite with everything it started, at once: its stream on disk is its state, and
+/// a SIGTERM would have it finish the run as interrupted instead of being resumed. The whole
+/// tree, not one group: mpirun's ranks and the wasm host's Node and Chromium lead groups of
+/// their own.
 fn kill(child: &mut Child) {
-    signal_group(child.id(), "-KILL");
+    child::kill_tree(child.id());
     let _ = child.kill();
     let _ = child.wait();
     CHILD_PID.store(0, Ordering::SeqCst);
 }
 
-fn install_signal_forwarding() {
+/// What an interrupt does, from whether it is the second, the supervised suite's pid (0 when
+/// none runs) and whether other children (the peers runner) are live.
+#[derive(Debug, PartialEq, Eq)]
+enum OnInterrupt {
+    /// Forward SIGTERM once to the suite, which finishes its run file.
+    ForwardToSuite(u32),
+    /// Forward SIGINT once to the other children, which finish what they can.
+    ForwardToChildren,
+    /// Kill everything and exit 130: a second interrupt, or nothing to wait for.
+    Exit,
+}
+
+fn on_interrupt(again: bool, suite: u32, children: bool) -> OnInterrupt {
+    match (again, suite, children) {
+        (false, 0, true) => OnInterrupt::ForwardToChildren,
+        (false, pid, _) if pid != 0 => OnInterrupt::ForwardToSuite(pid),
+        _ => OnInterrupt::Exit,
+    }
+}
+
+/// Installs the handler (once per process; later calls do nothing). Children run in process
+/// groups of their own and never see the terminal's signal, so it is forwarded to them once;
+/// a second one, or one with nothing to wait for, exits at once: no signal is ever swallowed.
+pub(crate) fn install_signal_forwarding() {
     let _ = ctrlc::set_handler(|| {
         let again = INTERRUPTED.swap(true, Ordering::SeqCst);
         let pid = CHILD_PID.load(Ordering::SeqCst);
-        if again {
-            // A second interrupt stops everything at once; the stream keeps what finished.
-            if pid != 0 {
-                signal_group(pid, "-KILL");
+        match on_interrupt(again, pid, child::any_live()) {
+            OnInterrupt::ForwardToSuite(pid) => child::signal_group(pid, libc::SIGTERM),
+            OnInterrupt::ForwardToChildren => child::signal_all(libc::SIGINT),
+            OnInterrupt::Exit => {
+                // The stream keeps what finished.
+                if pid != 0 {
+                    child::kill_tree(pid);
+                }
+                child::signal_all(libc::SIGKILL);
+                if let Some(dir) = scratch_slot().take() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+                std::process::exit(130);
             }
-            std::process::exit(130);
-        }
-        if pid != 0 {
-            // The child runs in its own process group, so it has not seen the terminal's
-            // signal: forward it once, and the suite finishes its run file.
-            signal_group(pid, "-TERM");
         }
     });
 }

@@ -399,3 +399,57 @@ mod tests {
     let lines: Vec<&str> = hits.iter().map(|h| h.split(':').next().unwrap()).collect();
     assert_eq!(lines, ["2", "3", "8"], "{hits:#?}");
 }
+
+/// Lines of `source` (before a `#[cfg(test)]` line) that start a process directly (`.spawn()`,
+/// `.output()`, `.status()`) without a `// deadline:` comment saying what bounds it.
+fn undeadlined_children(source: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (i, raw) in source.lines().enumerate() {
+        if raw.trim() == "#[cfg(test)]" {
+            break;
+        }
+        let (code, comment) = raw.split_once("//").unwrap_or((raw, ""));
+        let starts = [".spawn()", ".output()", ".status()"]
+            .iter()
+            .any(|call| code.contains(call));
+        if starts && !comment.trim_start().starts_with("deadline:") {
+            found.push(format!("{}: {}", i + 1, raw.trim()));
+        }
+    }
+    found
+}
+
+/// "Every child of a run has a deadline and is stopped as a group": the files that start a
+/// run's children (the suite, `--list-json`, `--dump-tensors`, the peers runner, Node,
+/// Chromium) start them through `tensorbench_core::child`, or say what bounds them.
+#[test]
+fn every_child_of_a_run_has_a_deadline() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut violations = Vec::new();
+    for file in [
+        "xtask/src/supervise.rs",
+        "xtask/src/peers.rs",
+        "crates/wasm/src/host/runtimes.rs",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for hit in undeadlined_children(&text) {
+            violations.push(format!("{file}:{hit}"));
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "start a run's children with tensorbench_core::child (a deadline, a process group), or \
+         say what bounds them in a `// deadline:` comment; found:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_scan_finds_a_child_without_a_deadline() {
+    let source = "let a = cmd.output()?;\n\
+                  let b = cmd.spawn() // deadline: the watch\n\
+                  let c = child::status_within(&mut cmd, \"x\", limit)?;\n\
+                  #[cfg(test)]\n\
+                  let d = cmd.status();\n";
+    assert_eq!(undeadlined_children(source), ["1: let a = cmd.output()?;"]);
+}

@@ -52,6 +52,23 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A child process could not be started or waited for (`what` names it).
+    #[error("could not run {what}: {source}")]
+    Spawn {
+        /// The child (`node`, `python3 -m tensorbench_peers`).
+        what: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A child process ran past its deadline; it was stopped with everything it started.
+    #[error("{what} was still running after {limit:?}: stopped it and everything it started")]
+    TimedOut {
+        /// The child.
+        what: String,
+        /// Its deadline.
+        limit: std::time::Duration,
+    },
     /// Encoding or decoding JSON failed.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

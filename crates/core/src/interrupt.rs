@@ -15,6 +15,9 @@ pub(crate) fn install() {
         REQUESTED.store(true, Ordering::SeqCst);
         if SIGNALS.fetch_add(1, Ordering::SeqCst) >= 1 {
             eprintln!("second interrupt: exiting now; finished measurements are on disk");
+            // `exit` runs no destructor: stop the children (Node, Chromium) here.
+            #[cfg(unix)]
+            crate::child::signal_all(libc::SIGKILL);
             std::process::exit(i32::from(crate::options::exit::INTERRUPTED));
         }
         eprintln!("interrupt: finishing the run file (press again to exit now)");

@@ -55,6 +55,8 @@
 #![warn(missing_docs)]
 
 pub mod alloc;
+#[cfg(unix)]
+pub mod child;
 pub mod clock;
 pub mod closure;
 pub mod coordinator;

@@ -89,10 +89,15 @@ fn supervise(inv: Invocation) -> Outcome {
     let outcome = rx.recv_timeout(DEADLINE).unwrap_or_else(|e| {
         match CHILD_PID.load(Ordering::SeqCst) {
             0 => {}
-            pid => signal_group(pid, "-KILL"),
+            pid => child::kill_tree(pid),
         }
         panic!("the supervisor did not stop the hung workload: {e}")
     });
+    assert_eq!(CHILD_PID.load(Ordering::SeqCst), 0, "no stale child pid");
+    assert!(
+        !INTERRUPTED.load(Ordering::SeqCst),
+        "the interrupt state is reset"
+    );
     eprintln!(
         "supervised run, resumed: {:.1} s",
         started.elapsed().as_secs_f64()
@@ -145,7 +150,8 @@ fn left_running(exe: &Path) -> Vec<u32> {
             .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe))
             .collect()
     };
-    for _ in 0..20 {
+    // Half a second: a rank that outlives mpirun on its own lives about 2 s.
+    for _ in 0..5 {
         if running().is_empty() {
             break;
         }
@@ -304,4 +310,41 @@ fn cpu_a_workload_that_crashes_the_suite_is_recorded_failed_with_its_signal_and_
         let others = run.measurements.iter().filter(|m| m.id != hang);
         assert!(others.into_iter().all(|m| m.status == Status::Ok), "{mode}");
     }
+}
+
+#[test]
+fn an_interrupt_is_forwarded_once_and_never_swallowed() {
+    use OnInterrupt::*;
+    assert_eq!(on_interrupt(false, 42, false), ForwardToSuite(42));
+    assert_eq!(on_interrupt(false, 42, true), ForwardToSuite(42));
+    assert_eq!(on_interrupt(false, 0, true), ForwardToChildren);
+    // Nothing to wait for, or a second interrupt: exit at once.
+    assert_eq!(on_interrupt(false, 0, false), Exit);
+    assert_eq!(on_interrupt(true, 42, true), Exit);
+    assert_eq!(on_interrupt(true, 0, false), Exit);
+}
+
+/// The suite's `TMPDIR` (where Chromium's profile and other scratch land) is removed when the
+/// run ends, even when the suite is killed and runs no destructor of its own.
+#[test]
+fn the_suites_temp_dir_is_removed_however_the_suite_ended() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (suite, note) = (dir.path().join("suite"), dir.path().join("tmpdir"));
+    let text = format!(
+        "#!/bin/sh\necho \"$TMPDIR\" > '{}'\nmkdir \"$TMPDIR/profile\" && : > \"$TMPDIR/profile/x\"\n\
+         kill -KILL $$\n",
+        note.display()
+    );
+    std::fs::write(&suite, text).unwrap();
+    std::fs::set_permissions(&suite, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let outcome = supervise(invocation(suite, Vec::new(), &[]));
+    assert_eq!(outcome.exit_code, None, "the stand-in was killed");
+    let tmp = std::fs::read_to_string(&note).unwrap();
+    let tmp = Path::new(tmp.trim());
+    assert!(
+        tmp.to_string_lossy().contains("tensorbench-run-"),
+        "{tmp:?}"
+    );
+    assert!(!tmp.exists(), "{tmp:?} is removed");
 }

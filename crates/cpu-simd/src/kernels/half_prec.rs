@@ -85,10 +85,7 @@ impl HalfGemmWorkspace {
 }
 
 fn check_gemm<T>(m: usize, n: usize, k: usize, a: &[T], b: &[T], c: &[f32]) {
-    assert!(
-        a.len() == m * k && b.len() == k * n && c.len() == m * n,
-        "half gemm operand sizes do not match m={m} n={n} k={k}"
-    );
+    crate::kernels::check_gemm_sizes("half gemm", (m, n, k), a.len(), b.len(), c.len());
 }
 
 /// `C[m×n] = A[m×k]·B[k×n]` (row-major) with A and B stored in `T`, f32 arithmetic, one thread.

@@ -59,10 +59,7 @@ fn gemm_with(
     c: &mut [i32],
     dot: fn(&[i8], &[i8]) -> i32,
 ) {
-    assert!(
-        a.len() == m * k && b_t.len() == n * k && c.len() == m * n,
-        "int8 gemm operand sizes do not match m={m} n={n} k={k}"
-    );
+    crate::kernels::check_gemm_sizes("int8 gemm", (m, n, k), a.len(), b_t.len(), c.len());
     if k == 0 {
         c.fill(0);
         return;

@@ -183,10 +183,7 @@ impl Int8Gemm {
 }
 
 fn check_sizes(m: usize, n: usize, k: usize, a: &[i8], bt: &[i8], c: &[i32]) {
-    assert!(
-        a.len() == m * k && bt.len() == n * k && c.len() == m * n,
-        "int8 gemm operand sizes do not match m={m} n={n} k={k}"
-    );
+    crate::kernels::check_gemm_sizes("int8 gemm", (m, n, k), a.len(), bt.len(), c.len());
     assert!(
         k <= MAX_K,
         "int8 gemm: k={k} could overflow i32 accumulation (max {MAX_K})"

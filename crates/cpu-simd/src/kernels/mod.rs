@@ -26,6 +26,29 @@ pub mod simd;
 pub mod sparse;
 pub mod stream_nt;
 
+/// Panics, naming `what` and the shape, unless `a`, `b` and `c` hold exactly `m·k`, `k·n` and
+/// `m·n` elements. The products are checked: a wrapped product could match a short slice in
+/// release builds and send the unchecked kernels out of bounds.
+#[track_caller]
+pub fn check_gemm_sizes(
+    what: &str,
+    (m, n, k): (usize, usize, usize),
+    a: usize,
+    b: usize,
+    c: usize,
+) {
+    let len = |x: usize, y: usize| x.checked_mul(y);
+    let (mk, kn, mn) = (len(m, k), len(k, n), len(m, n));
+    assert!(
+        mk.is_some() && kn.is_some() && mn.is_some(),
+        "{what}: m={m} n={n} k={k} overflows usize"
+    );
+    assert!(
+        mk == Some(a) && kn == Some(b) && mn == Some(c),
+        "{what} operand sizes do not match m={m} n={n} k={k}: a has {a}, b {b}, c {c} elements"
+    );
+}
+
 /// A reduction over a slice, a row or a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reduction {
@@ -90,5 +113,23 @@ pub fn transpose<T: Copy>(rows: usize, cols: usize, x: &[T], out: &mut [T]) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod size_checks {
+    /// m·k = 2^64 wraps to 0 in release, which an unchecked `a.len() == m * k` takes for an
+    /// empty A; the check must refuse the shape before any kernel indexes.
+    #[test]
+    #[should_panic(expected = "overflows usize")]
+    fn a_gemm_whose_sizes_overflow_is_refused_before_indexing() {
+        let (m, k) = (1usize << 33, 1usize << 31);
+        super::scalar::gemm(m, 0, k, &[], &[], &mut []);
+    }
+
+    #[test]
+    #[should_panic(expected = "operand sizes do not match")]
+    fn a_gemm_with_a_short_operand_is_refused() {
+        super::scalar::gemm(2, 2, 2, &[0.0; 3], &[0.0; 4], &mut [0.0; 4]);
     }
 }

@@ -245,10 +245,7 @@ fn split(len: usize, parts: usize, align: usize, i: usize) -> (usize, usize) {
 
 /// `C[m×n] = A[m×k]·B[k×n]` with the SIMD blocked kernel on disjoint tiles of C in parallel.
 pub fn gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    assert!(
-        a.len() == m * k && b.len() == k * n && c.len() == m * n,
-        "gemm operand sizes do not match m={m} n={n} k={k}"
-    );
+    crate::kernels::check_gemm_sizes("gemm", (m, n, k), a.len(), b.len(), c.len());
     let kernels = Kernels::best();
     let (rp, cp) = tile_grid(m, n, rayon::current_num_threads());
     let shared = SharedC(c.as_mut_ptr());

@@ -82,10 +82,7 @@ pub fn gemm_crate(
     c: &mut [f32],
     threads: usize,
 ) {
-    assert!(
-        a.len() == m * k && b.len() == k * n && c.len() == m * n,
-        "gemm operand sizes do not match m={m} n={n} k={k}"
-    );
+    crate::kernels::check_gemm_sizes("gemm", (m, n, k), a.len(), b.len(), c.len());
     let par = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
@@ -119,10 +116,7 @@ pub fn gemm_crate(
 
 /// `C = A·B` (row-major) with `matrixmultiply::sgemm` (its own threads, `MATMUL_NUM_THREADS`).
 pub fn matrixmultiply(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    assert!(
-        a.len() == m * k && b.len() == k * n && c.len() == m * n,
-        "gemm operand sizes do not match m={m} n={n} k={k}"
-    );
+    crate::kernels::check_gemm_sizes("gemm", (m, n, k), a.len(), b.len(), c.len());
     // SAFETY: the sizes were checked; strides describe row-major matrices.
     unsafe {
         matrixmultiply::sgemm(

@@ -177,10 +177,7 @@ pub fn layer_norm_rows(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &m
 
 /// `C[m×n] = A[m×k]·B[k×n]`, row-major, the textbook i-p-j loop order (unit stride inside).
 pub fn gemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    assert!(
-        a.len() == m * k && b.len() == k * n && c.len() == m * n,
-        "gemm operand sizes do not match m={m} n={n} k={k}"
-    );
+    crate::kernels::check_gemm_sizes("gemm", (m, n, k), a.len(), b.len(), c.len());
     c.fill(0.0);
     for i in 0..m {
         let crow = &mut c[i * n..(i + 1) * n];

@@ -10,10 +10,14 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
+use tensorbench_core::child::{self, Group};
+
+/// How long `--version` may take: a runtime that cannot say it is a missing one.
+const VERSION_LIMIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Runtime {
@@ -106,10 +110,10 @@ pub fn detect(runtime: Runtime) -> std::result::Result<Found, Missing> {
         .map(PathBuf::from)
         .or_else(|| on_path(names))
         .ok_or_else(missing)?;
-    let out = Command::new(&binary)
-        .arg("--version")
-        .output()
-        .map_err(|_| missing())?;
+    let mut version = Command::new(&binary);
+    version.arg("--version").stdin(Stdio::null());
+    let what = format!("{} --version", binary.display());
+    let out = child::output_within(&mut version, &what, VERSION_LIMIT).map_err(|_| missing())?;
     let text = String::from_utf8_lossy(&out.stdout);
     // `v20.20.2`; `Chromium 156.0.8078.79 built on Debian ...`.
     let version = text
@@ -191,7 +195,7 @@ pub fn stream(
             stream_chromium(&found.binary, &module.dir, request, idle, &mut on_line)
         }
         #[cfg(feature = "wasmtime")]
-        Runtime::Wasmtime => super::wasmtime_rt::stream(&module.wasm, request, &mut on_line),
+        Runtime::Wasmtime => super::wasmtime_rt::stream(&module.wasm, request, idle, &mut on_line),
         #[cfg(not(feature = "wasmtime"))]
         Runtime::Wasmtime => bail!("this build has no wasmtime (cargo feature `wasmtime`)"),
     }
@@ -222,11 +226,6 @@ fn pump(
     }
 }
 
-fn stop(child: &mut Child) {
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 fn stream_node(
     node: &Path,
     module: &Module,
@@ -234,16 +233,16 @@ fn stream_node(
     idle: Duration,
     on_line: &mut OnLine<'_>,
 ) -> Result<()> {
-    let mut child = Command::new(node)
-        .arg(module.dir.join("node_driver.mjs"))
+    let mut cmd = Command::new(node);
+    cmd.arg(module.dir.join("node_driver.mjs"))
         .arg(request.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("starting node")?;
-    let stdout = child.stdout.take().context("node's stdout")?;
-    let mut stderr = child.stderr.take().context("node's stderr")?;
+        .stderr(Stdio::piped());
+    // Its own process group, stopped as one (`Group`'s drop too, on every way out of here).
+    let mut child = Group::spawn(&mut cmd, "node")?;
+    let stdout = child.child().stdout.take().context("node's stdout")?;
+    let mut stderr = child.child().stderr.take().context("node's stderr")?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout)
@@ -265,7 +264,7 @@ fn stream_node(
     let result = pump(&rx, idle, on_line, || {
         anyhow!("node exited before its reply ended")
     });
-    stop(&mut child);
+    child.terminate();
     result.map_err(|e| match errors.join() {
         Ok(text) if !text.trim().is_empty() => e.context(format!("node's stderr:\n{text}")),
         _ => e,
@@ -285,33 +284,37 @@ fn stream_chromium(
     let port = listener.local_addr()?.port();
     let token = run_token();
     let server = Server::start(listener, dir, request, &token);
-    let profile = tempfile::tempdir()?;
-    let mut child = Command::new(binary)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--disable-background-timer-throttling",
-            "--disable-renderer-backgrounding",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("http://127.0.0.1:{port}/page.html?token={token}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {}", binary.display()))?;
+    // Declared before the browser, so it is removed after the browser is stopped.
+    let profile = tempfile::Builder::new()
+        .prefix("tensorbench-chromium-")
+        .tempdir()?;
+    let mut cmd = Command::new(binary);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()))
+    .arg(format!("http://127.0.0.1:{port}/page.html?token={token}"))
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    // Its renderers and helpers share its process group, and go with it.
+    let mut child = Group::spawn(&mut cmd, binary.display().to_string())?;
     let result = pump(&server.replies, idle, on_line, || {
         anyhow!("the page's server stopped")
     });
-    stop(&mut child);
+    child.terminate();
     server.stop(port);
+    drop(profile);
     result
 }
 
@@ -478,3 +481,6 @@ fn respond(stream: &mut TcpStream, status: &str, content_type: &str, body: &[u8]
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(body);
 }
+
+#[cfg(test)]
+mod tests;

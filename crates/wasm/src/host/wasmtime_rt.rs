@@ -6,8 +6,13 @@ use super::runtimes::OnLine;
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::time::Instant;
-use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, TypedFunc};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use wasmtime::{Config, Engine, Instance, Linker, Memory, Module, Store, TypedFunc};
+
+/// How often the epoch advances: the resolution of a call's deadline.
+const TICK: Duration = Duration::from_millis(50);
 
 /// The embedded wasmtime's version.
 pub fn version() -> &'static str {
@@ -30,14 +35,37 @@ struct Loaded {
     call: TypedFunc<(u32, u32), u64>,
     free: TypedFunc<(u32, u32), ()>,
     cold_start: Value,
+    /// Epochs a call may run: a module that loops is interrupted (epoch interruption) instead
+    /// of hanging the suite, as Node and Chromium are stopped after silence.
+    deadline_ticks: u64,
+    ticking: Arc<AtomicBool>,
+}
+
+impl Drop for Loaded {
+    fn drop(&mut self) {
+        self.ticking.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Advances `engine`'s epoch every [`TICK`] until `ticking` is cleared.
+fn start_ticker(engine: Engine) -> Arc<AtomicBool> {
+    let ticking = Arc::new(AtomicBool::new(true));
+    let on = ticking.clone();
+    std::thread::spawn(move || {
+        while on.load(Ordering::SeqCst) {
+            std::thread::sleep(TICK);
+            engine.increment_epoch();
+        }
+    });
+    ticking
 }
 
 impl Loaded {
-    fn open(wasm: &Path) -> Result<Self> {
+    fn open(wasm: &Path, limit: Duration) -> Result<Self> {
         let t = Instant::now();
         let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
         let fetch_ms = ms(t);
-        let engine = Engine::default();
+        let engine = Engine::new(Config::new().epoch_interruption(true)).map_err(err)?;
         let t = Instant::now();
         let module = Module::new(&engine, &bytes).map_err(err)?;
         let compile_ms = ms(t);
@@ -47,6 +75,9 @@ impl Loaded {
             .func_wrap("tensorbench", "now_ms", move || ms(origin))
             .map_err(err)?;
         let mut store = Store::new(&engine, ());
+        let deadline_ticks = (limit.as_millis() / TICK.as_millis()).max(1) as u64 + 1;
+        store.set_epoch_deadline(deadline_ticks);
+        let ticking = start_ticker(engine.clone());
         let t = Instant::now();
         let instance: Instance = linker.instantiate(&mut store, &module).map_err(err)?;
         let instantiate_ms = ms(t);
@@ -71,18 +102,25 @@ impl Loaded {
             cold_start: json!({
                 "fetch_ms": fetch_ms, "compile_ms": compile_ms, "instantiate_ms": instantiate_ms,
             }),
+            deadline_ticks,
+            ticking,
         })
     }
 
     /// One request in, one reply out, through the module's linear memory.
     fn call(&mut self, request: &Value) -> Result<Value> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
         let text = request.to_string();
         let len = u32::try_from(text.len()).context("request too large")?;
         let p = self.alloc.call(&mut self.store, len).map_err(err)?;
         self.memory
             .write(&mut self.store, p as usize, text.as_bytes())
             .map_err(|e| anyhow!("writing the request: {e}"))?;
-        let packed = self.call.call(&mut self.store, (p, len)).map_err(err)?;
+        let limit = TICK * (self.deadline_ticks as u32);
+        let packed = self
+            .call
+            .call(&mut self.store, (p, len))
+            .map_err(|e| err(e).context(format!("no reply for about {limit:?}; stopped it")))?;
         self.free.call(&mut self.store, (p, len)).map_err(err)?;
         let (rp, rl) = ((packed >> 32) as u32, packed as u32);
         let mut reply = vec![0u8; rl as usize];
@@ -96,8 +134,14 @@ impl Loaded {
 
 /// Runs `request` against the module at `wasm`, one workload per call so each measurement is
 /// handed on as soon as it is finished (see `js/harness.mjs` for the protocol).
-pub(crate) fn stream(wasm: &Path, request: &Value, on_line: &mut OnLine<'_>) -> Result<()> {
-    let mut loaded = Loaded::open(wasm)?;
+/// A call that runs past `limit` is interrupted and is an error.
+pub(crate) fn stream(
+    wasm: &Path,
+    request: &Value,
+    limit: Duration,
+    on_line: &mut OnLine<'_>,
+) -> Result<()> {
+    let mut loaded = Loaded::open(wasm, limit)?;
     if request["mode"] == "kernels" {
         let mut reply = loaded.call(request)?;
         reply["cold_start"] = loaded.cold_start.clone();

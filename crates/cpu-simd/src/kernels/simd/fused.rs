@@ -125,9 +125,12 @@ impl Kernels {
         c: &mut [f32],
         ws: &mut GemmWorkspace,
     ) {
-        assert!(
-            a.len() == m * k && b.len() == k * n && c.len() == m * n && bias.len() == n,
-            "gemm_bias_act operand sizes do not match m={m} n={n} k={k}"
+        crate::kernels::check_gemm_sizes("gemm_bias_act", (m, n, k), a.len(), b.len(), c.len());
+        assert_eq!(
+            bias.len(),
+            n,
+            "gemm_bias_act: bias has {} elements, n={n}",
+            bias.len()
         );
         let g = GemmArgs {
             m,

@@ -338,10 +338,7 @@ impl Kernels {
         c: &mut [f32],
         ws: &mut GemmWorkspace,
     ) {
-        assert!(
-            a.len() == m * k && b.len() == k * n && c.len() == m * n,
-            "gemm operand sizes do not match m={m} n={n} k={k}"
-        );
+        crate::kernels::check_gemm_sizes("gemm", (m, n, k), a.len(), b.len(), c.len());
         let g = GemmArgs {
             m,
             n,

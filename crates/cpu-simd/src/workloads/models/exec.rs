@@ -299,9 +299,12 @@ pub fn par_gemm_bias_act(
     act: Act,
     c: &mut [f32],
 ) {
-    assert!(
-        a.len() == m * k && b.len() == k * n && c.len() == m * n && bias.len() == n,
-        "gemm_bias_act operand sizes do not match m={m} n={n} k={k}"
+    crate::kernels::check_gemm_sizes("gemm_bias_act", (m, n, k), a.len(), b.len(), c.len());
+    assert_eq!(
+        bias.len(),
+        n,
+        "gemm_bias_act: bias has {} elements, n={n}",
+        bias.len()
     );
     let threads = rayon::current_num_threads();
     let rp = (m / 32).clamp(1, threads);
