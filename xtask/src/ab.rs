@@ -120,7 +120,7 @@ pub fn paired(args: &AbArgs) -> Result<(u8, tensorbench_analysis::Comparison)> {
         seed,
         ..PairedConfig::default()
     };
-    let states = run_rounds(&sides, target, args, &ids, &cfg, seed, started)?;
+    let states = run_rounds(&sides, target, args, &specs, &ids, &cfg, seed, started)?;
     let outcome = output::Outcome {
         sides: &sides,
         target,
@@ -257,7 +257,7 @@ fn list_specs(build: &Build, target: &Target, args: &AbArgs) -> Result<Vec<Workl
 
 /// Leg length and legs per round: a leg is 50 of the profile's samples, so both sides see many
 /// short, alternating stretches of the machine.
-fn plan(args: &AbArgs, target: &Target) -> Plan {
+fn plan(args: &AbArgs, target: &Target, specs: &[WorkloadSpec]) -> Plan {
     let cfg = tensorbench_core::SamplerConfig::profile(args.profile);
     Plan {
         legs: 6,
@@ -265,6 +265,12 @@ fn plan(args: &AbArgs, target: &Target) -> Plan {
         timeout: Duration::from_secs(args.timeout),
         args: serve_args(args),
         env: target_env(target),
+        single_threaded: specs
+            .iter()
+            .filter(|s| s.threads == 1)
+            .map(|s| s.id.clone())
+            .collect(),
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
     }
 }
 
@@ -280,12 +286,13 @@ fn run_rounds(
     sides: &[Build; 2],
     target: &Target,
     args: &AbArgs,
+    specs: &[WorkloadSpec],
     ids: &[String],
     cfg: &PairedConfig,
     seed: u64,
     started: Instant,
 ) -> Result<BTreeMap<String, IdState>> {
-    let plan = plan(args, target);
+    let plan = plan(args, target, specs);
     let looks = paired::looks(args.rounds as usize);
     let servers = Sides {
         binaries: [&sides[0].binary, &sides[1].binary],

@@ -6,6 +6,7 @@ use super::server::{Server, ServerError};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 use rand_chacha::ChaCha8Rng;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
 use tensorbench_analysis::paired::Round;
@@ -25,6 +26,10 @@ pub struct Plan {
     pub args: Vec<String>,
     /// The target's environment (e.g. which GPU back-end).
     pub env: Vec<(String, String)>,
+    /// Ids whose kernels run on one thread: both sides are pinned to one drawn CPU for them.
+    pub single_threaded: HashSet<String>,
+    /// CPUs this machine has.
+    pub cpus: usize,
 }
 
 /// What one round gave one id.
@@ -102,6 +107,14 @@ fn pair(
     rng: &mut ChaCha8Rng,
 ) -> Result<Paired, ServerError> {
     let s = servers.as_mut().expect("servers are up");
+    let cpus: Vec<usize> = if plan.single_threaded.contains(id) {
+        vec![rng.random_range(0..plan.cpus)]
+    } else {
+        (0..plan.cpus).collect()
+    };
+    for server in s.iter() {
+        server.pin(&cpus);
+    }
     let mut batches = [0usize; 2];
     let mut refused = None;
     for side in first_of(rng) {

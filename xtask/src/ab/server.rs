@@ -86,6 +86,27 @@ impl Server {
         }
     }
 
+    /// Runs every thread of the server on `cpus` only. Both sides of a single-threaded id are
+    /// pinned to one drawn CPU: on a VM each vCPU is stolen from at its own rate, and a process
+    /// tends to stay on the vCPU it last ran on, so unpinned the two sides would each inherit
+    /// "their" vCPU's steal for the whole round (measured: round ratios of 0.87–1.29 in an A/A).
+    pub fn pin(&self, cpus: &[usize]) {
+        // SAFETY: cpu_set_t is plain data; zeroed is the empty set.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        for &c in cpus {
+            // SAFETY: `set` is a valid cpu_set_t and CPU_SET bounds-checks `c`.
+            unsafe { libc::CPU_SET(c, &mut set) };
+        }
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.child.id()));
+        for tid in tasks.into_iter().flatten().flatten() {
+            let Some(tid) = tid.file_name().to_str().and_then(|t| t.parse::<i32>().ok()) else {
+                continue;
+            };
+            // SAFETY: a valid set of the size passed; a thread that has exited just fails.
+            unsafe { libc::sched_setaffinity(tid, std::mem::size_of_val(&set), &set) };
+        }
+    }
+
     fn exited(&mut self) -> ServerError {
         let status = self
             .child
