@@ -117,7 +117,6 @@ pub fn paired(args: &AbArgs) -> Result<(u8, tensorbench_analysis::Comparison)> {
         threshold: args.threshold,
         alpha: args.alpha,
         looks: paired::looks(args.rounds as usize).len(),
-        seed,
         ..PairedConfig::default()
     };
     let states = run_rounds(&sides, target, args, &specs, &ids, &cfg, seed, started)?;

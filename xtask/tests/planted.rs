@@ -9,7 +9,8 @@
 //! PLANTED_PCT=5 cargo test -p xtask --test planted -- --ignored --nocapture
 //! ```
 //!
-//! `PLANTED_BASE` (default `HEAD`) names the base revision; `PLANTED_FILTER` narrows the ids.
+//! `PLANTED_BASE` (default `HEAD`) names the base revision; `PLANTED_FILTER` narrows the ids;
+//! `PLANTED_OUT` keeps the results there (default: a temporary directory).
 //!
 //! At 5% it asserts that ≥ 95% of the affected ids are called `slower` and no other id is
 //! flagged; at other sizes, that ≥ 80% are caught. It prints the MDEs and the rounds used.
@@ -129,11 +130,13 @@ fn a_planted_slowdown_in_every_elementwise_kernel_is_caught() {
     // A fixed base (e.g. a commit SHA) keeps its cached build across later commits.
     let base = std::env::var("PLANTED_BASE").unwrap_or_else(|_| "HEAD".into());
     let commit = scratch_commit(&base, (pct * 10.0).round() as usize);
-    let out_dir = tempfile::tempdir().unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let out_dir =
+        std::env::var_os("PLANTED_OUT").map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
     let mut ab = Command::new(env!("CARGO_BIN_EXE_xtask"));
     ab.current_dir(root())
         .args(["ab", &base, &commit, "--no-report", "--out"])
-        .arg(out_dir.path());
+        .arg(&out_dir);
     if let Ok(f) = std::env::var("PLANTED_FILTER") {
         ab.args(["--filter", &f]);
     }
@@ -143,7 +146,7 @@ fn a_planted_slowdown_in_every_elementwise_kernel_is_caught() {
         .args(["worktree", "prune"])
         .status();
     assert!(status.code().is_some_and(|c| c <= 1), "ab failed: {status}");
-    let cmp = read_comparison(out_dir.path());
+    let cmp = read_comparison(&out_dir);
     let items = cmp["items"].as_array().unwrap();
     let affected = |i: &&Value| ELEMENTWISE_OPS.contains(&i["op"].as_str().unwrap());
     let (hit, other): (Vec<&Value>, Vec<&Value>) = items.iter().partition(affected);
