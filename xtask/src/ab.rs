@@ -112,14 +112,13 @@ pub fn paired(args: &AbArgs) -> Result<(u8, tensorbench_analysis::Comparison)> {
     let started = Instant::now();
     let seed = args.seed.unwrap_or_else(clock_seed);
     let specs = shared_specs(&sides, target, args)?;
-    let ids: Vec<String> = specs.iter().map(|s| s.id.clone()).collect();
     let cfg = PairedConfig {
         threshold: args.threshold,
         alpha: args.alpha,
         looks: paired::looks(args.rounds as usize).len(),
         ..PairedConfig::default()
     };
-    let states = run_rounds(&sides, target, args, &specs, &ids, &cfg, seed, started)?;
+    let states = run_rounds(&sides, target, args, &specs, &cfg, seed, started)?;
     let outcome = output::Outcome {
         sides: &sides,
         target,
@@ -286,7 +285,6 @@ fn run_rounds(
     target: &Target,
     args: &AbArgs,
     specs: &[WorkloadSpec],
-    ids: &[String],
     cfg: &PairedConfig,
     seed: u64,
     started: Instant,
@@ -297,9 +295,9 @@ fn run_rounds(
         binaries: [&sides[0].binary, &sides[1].binary],
     };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut states: BTreeMap<String, IdState> = ids
+    let mut states: BTreeMap<String, IdState> = specs
         .iter()
-        .map(|id| (id.clone(), IdState::default()))
+        .map(|s| (s.id.clone(), IdState::default()))
         .collect();
     let budget = Duration::from_secs(args.time_budget);
     let mut last_round = Duration::ZERO;
