@@ -144,7 +144,7 @@ impl Installer {
     pub fn detect() -> Self {
         let has_uv = Command::new("uv")
             .arg("--version")
-            .output()
+            .output() // deadline: set-up, not a run's child; `--version` returns at once
             .is_ok_and(|o| o.status.success());
         if has_uv { Self::Uv } else { Self::Pip }
     }
