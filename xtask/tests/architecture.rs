@@ -453,3 +453,70 @@ fn the_scan_finds_a_child_without_a_deadline() {
                   let d = cmd.status();\n";
     assert_eq!(undeadlined_children(source), ["1: let a = cmd.output()?;"]);
 }
+
+/// The repository's tracked files, relative to its root.
+fn tracked_files(root: &Path) -> Vec<PathBuf> {
+    let out = Command::new("git")
+        .current_dir(root)
+        .args(["ls-files", "-z"])
+        .output()
+        .expect("git runs");
+    String::from_utf8_lossy(&out.stdout)
+        .split('\0')
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// Variables read by name (`var("X")`, `var_os("X")`) in `source` that are neither ours
+/// (`TENSORBENCH_`) nor one of the outside world's.
+fn foreign_variables(source: &str) -> Vec<String> {
+    const OUTSIDE: [&str; 8] = [
+        "CARGO",
+        "CARGO_TARGET_DIR",
+        "RUSTC",
+        "HOME",
+        "PATH",
+        "PYTHONPATH",
+        "PROPTEST_CASES",
+        "GITHUB_STEP_SUMMARY",
+    ];
+    let read = Regex::new(r#"\bvar(?:_os)?\("([A-Z][A-Z0-9_]*)"\)"#).unwrap();
+    read.captures_iter(source)
+        .map(|c| c[1].to_string())
+        .filter(|name| !name.starts_with("TENSORBENCH_") && !OUTSIDE.contains(&name.as_str()))
+        .collect()
+}
+
+/// "Environment variables use one prefix, and each is documented": every `TENSORBENCH_*` name in
+/// the repository is in docs/ENVIRONMENT.md, and the code reads no other variable of its own.
+#[test]
+fn every_environment_variable_is_prefixed_and_documented() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let doc = std::fs::read_to_string(root.join("docs/ENVIRONMENT.md")).unwrap();
+    let name = Regex::new(r"\bTENSORBENCH_[A-Z0-9_]*[A-Z0-9]").unwrap();
+    let (mut undocumented, mut foreign) = (BTreeSet::new(), BTreeSet::new());
+    for file in tracked_files(&root) {
+        let Ok(text) = std::fs::read_to_string(root.join(&file)) else {
+            continue; // not text
+        };
+        for m in name.find_iter(&text) {
+            if !doc.contains(&format!("`{}`", m.as_str())) {
+                undocumented.insert(format!("{} ({})", m.as_str(), file.display()));
+            }
+        }
+        if file.extension().is_some_and(|e| e == "rs") && !file.ends_with("architecture.rs") {
+            for v in foreign_variables(&text) {
+                foreign.insert(format!("{v} ({})", file.display()));
+            }
+        }
+    }
+    assert!(undocumented.is_empty(), "add to docs/ENVIRONMENT.md: {undocumented:#?}");
+    assert!(foreign.is_empty(), "name these TENSORBENCH_*: {foreign:#?}");
+}
+
+#[test]
+fn the_scan_finds_an_unprefixed_variable() {
+    let source = r#"std::env::var("TENSORBENCH_NODE"); env::var_os("MY_KNOB"); var("HOME")"#;
+    assert_eq!(foreign_variables(source), ["MY_KNOB"]);
+}

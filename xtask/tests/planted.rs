@@ -1,16 +1,16 @@
 //! A planted slowdown on the real CPU suite: a scratch revision (made with git plumbing, so no
 //! branch or working tree changes) in which every elementwise kernel also runs again over the
-//! first `PLANTED_PCT`% of its elements, i.e. does that much more work, is compared with HEAD by
+//! first `TENSORBENCH_PLANTED_PCT`% of its elements, i.e. does that much more work, is compared with HEAD by
 //! `cargo xtask ab` over the whole quick suite.
 //!
 //! It takes minutes (two bench builds, then the A/B), so it is ignored by default:
 //!
 //! ```text
-//! PLANTED_PCT=5 cargo test -p xtask --test planted -- --ignored --nocapture
+//! TENSORBENCH_PLANTED_PCT=5 cargo test -p xtask --test planted -- --ignored --nocapture
 //! ```
 //!
-//! `PLANTED_BASE` (default `HEAD`) names the base revision; `PLANTED_FILTER` narrows the ids;
-//! `PLANTED_OUT` keeps the results there (default: a temporary directory).
+//! `TENSORBENCH_PLANTED_BASE` (default `HEAD`) names the base revision; `TENSORBENCH_PLANTED_FILTER` narrows the ids;
+//! `TENSORBENCH_PLANTED_OUT` keeps the results there (default: a temporary directory).
 //!
 //! At 5% it asserts that ≥ 95% of the affected ids are called `slower` and no other id is
 //! flagged; at other sizes, that ≥ 80% are caught. It prints the MDEs and the rounds used.
@@ -126,18 +126,18 @@ fn scratch_commit(base: &str, per_mille: usize) -> String {
 #[test]
 #[ignore = "minutes: two bench builds and an A/B of the quick suite"]
 fn a_planted_slowdown_in_every_elementwise_kernel_is_caught() {
-    let pct: f64 = std::env::var("PLANTED_PCT").map_or(5.0, |v| v.parse().unwrap());
+    let pct: f64 = std::env::var("TENSORBENCH_PLANTED_PCT").map_or(5.0, |v| v.parse().unwrap());
     // A fixed base (e.g. a commit SHA) keeps its cached build across later commits.
-    let base = std::env::var("PLANTED_BASE").unwrap_or_else(|_| "HEAD".into());
+    let base = std::env::var("TENSORBENCH_PLANTED_BASE").unwrap_or_else(|_| "HEAD".into());
     let commit = scratch_commit(&base, (pct * 10.0).round() as usize);
     let temp = tempfile::tempdir().unwrap();
-    let out_dir =
-        std::env::var_os("PLANTED_OUT").map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
+    let out_dir = std::env::var_os("TENSORBENCH_PLANTED_OUT")
+        .map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
     let mut ab = Command::new(env!("CARGO_BIN_EXE_xtask"));
     ab.current_dir(root())
         .args(["ab", &base, &commit, "--no-report", "--out"])
         .arg(&out_dir);
-    if let Ok(f) = std::env::var("PLANTED_FILTER") {
+    if let Ok(f) = std::env::var("TENSORBENCH_PLANTED_FILTER") {
         ab.args(["--filter", &f]);
     }
     let status = ab.status().unwrap();

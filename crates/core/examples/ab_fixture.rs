@@ -2,11 +2,11 @@
 //! tested end to end on two "builds" that differ by a known factor.
 //!
 //! Workloads: `abfix/sleep/steady/f32/n=…` ×2, whose `execute` sleeps 2 ms, and
-//! `abfix/sleep/planted/f32/n=…` ×2, which sleep 2 ms × `AB_FIXTURE_FACTOR` (default 1). Sleeps,
+//! `abfix/sleep/planted/f32/n=…` ×2, which sleep 2 ms × `TENSORBENCH_FIXTURE_FACTOR` (default 1). Sleeps,
 //! not arithmetic, so a loaded test machine does not change the factor.
 //!
 //! ```text
-//! AB_FIXTURE_FACTOR=1.5 cargo run -p tensorbench-core --example ab_fixture -- --list
+//! TENSORBENCH_FIXTURE_FACTOR=1.5 cargo run -p tensorbench-core --example ab_fixture -- --list
 //! ```
 
 use std::process::ExitCode;
@@ -14,7 +14,7 @@ use std::time::Duration;
 use tensorbench_core::prelude::*;
 
 /// The factor the planted workloads' sleep is scaled by.
-const FACTOR_VAR: &str = "AB_FIXTURE_FACTOR";
+const FACTOR_VAR: &str = "TENSORBENCH_FIXTURE_FACTOR";
 
 fn main() -> ExitCode {
     let factor: f64 = std::env::var(FACTOR_VAR)

@@ -4,7 +4,7 @@
 //! Workloads, in run order:
 //! - `selftest/add_one/fast/f32/n=…` ×3: every `execute` sleeps 1 ms, which bounds the sample
 //!   count (so a debug build on a loaded machine still finishes each in under a second);
-//! - `selftest/hang/fixture/f32/n=16`: fast, except with `TENSORBENCH_SELFTEST_HANG=1` its
+//! - `selftest/hang/fixture/f32/n=16`: fast, except with `TENSORBENCH_FIXTURE_HANG=1` its
 //!   `execute` sleeps forever (a hung kernel that never looks at signals), with `=abort` it
 //!   aborts the process and with `=segv` the process gets SIGSEGV (a crashing kernel);
 //! - `selftest/add_one/slow/f32/n=…` ×3: every `execute` sleeps 100 ms, so each takes about a
@@ -22,7 +22,7 @@ use tensorbench_core::workload::validate_against;
 use tensorbench_core::{DType, Result, Workload, WorkloadSpec, data};
 
 /// The environment variable that turns the `hang` workload into a hung kernel.
-const HANG_VAR: &str = "TENSORBENCH_SELFTEST_HANG";
+const HANG_VAR: &str = "TENSORBENCH_FIXTURE_HANG";
 
 /// How `execute` behaves besides computing y = x + 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -76,12 +76,12 @@ impl Suite {
         cmd.args(["--events", "--no-probes", "--seed", "7", "--out"])
             .arg(out)
             .args(extra)
-            .env_remove("TENSORBENCH_SELFTEST_HANG")
+            .env_remove("TENSORBENCH_FIXTURE_HANG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         if hang {
-            cmd.env("TENSORBENCH_SELFTEST_HANG", "1");
+            cmd.env("TENSORBENCH_FIXTURE_HANG", "1");
         }
         let mut child = cmd.spawn().expect("the selftest suite starts");
         let stdout = child.stdout.take().expect("stdout is piped");

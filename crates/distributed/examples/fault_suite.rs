@@ -2,14 +2,14 @@
 //! it (same flags, registration and driver, under `mpirun`), with faults injected for the tests.
 //! The product binary reads none of these variables.
 //!
-//! - `FAULT_SUITE_FAIL_RANK=R`: rank R panics in the first workload it runs (`R:hang`: it stops
+//! - `TENSORBENCH_FIXTURE_FAIL_RANK=R`: rank R panics in the first workload it runs (`R:hang`: it stops
 //!   responding instead), so a test can check that one bad rank fails the whole run, named;
-//! - `FAULT_SUITE_HANG_ID=ID`: workload ID never returns from `execute`, on every rank, so a
+//! - `TENSORBENCH_FIXTURE_HANG_ID=ID`: workload ID never returns from `execute`, on every rank, so a
 //!   test can check that xtask's `--timeout` stops it and resumes the run after it.
 //!
 //! ```text
 //! cargo build -p tensorbench-distributed --example fault_suite
-//! FAULT_SUITE_FAIL_RANK=1 mpirun -np 2 -x FAULT_SUITE_FAIL_RANK target/debug/examples/fault_suite --out /tmp/f
+//! TENSORBENCH_FIXTURE_FAIL_RANK=1 mpirun -np 2 -x TENSORBENCH_FIXTURE_FAIL_RANK target/debug/examples/fault_suite --out /tmp/f
 //! ```
 
 use std::process::ExitCode;
@@ -21,8 +21,8 @@ use tensorbench_core::workload::NamedTensor;
 use tensorbench_core::{Result, Workload, WorkloadSpec};
 use tensorbench_distributed::comm::Layout;
 
-const FAIL_RANK_VAR: &str = "FAULT_SUITE_FAIL_RANK";
-const HANG_ID_VAR: &str = "FAULT_SUITE_HANG_ID";
+const FAIL_RANK_VAR: &str = "TENSORBENCH_FIXTURE_FAIL_RANK";
+const HANG_ID_VAR: &str = "TENSORBENCH_FIXTURE_HANG_ID";
 
 /// What the injected fault does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,7 @@ enum Fault {
     Hang,
 }
 
-/// The fault `FAULT_SUITE_FAIL_RANK` asks of `rank`, if any.
+/// The fault `TENSORBENCH_FIXTURE_FAIL_RANK` asks of `rank`, if any.
 fn rank_fault(value: &str, rank: usize) -> Option<Fault> {
     let (target, mode) = value.split_once(':').unwrap_or((value, "panic"));
     (target.trim().parse::<usize>().ok()? == rank).then_some(match mode {

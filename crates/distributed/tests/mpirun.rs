@@ -238,7 +238,7 @@ fn a_failing_rank_fails_the_run_and_is_named() {
     ];
     // The fixture's variable, and the one the product binary used to read.
     let fault = [
-        ("FAULT_SUITE_FAIL_RANK", "1"),
+        ("TENSORBENCH_FIXTURE_FAIL_RANK", "1"),
         ("TENSORBENCH_DIST_FAIL_RANK", "1"),
     ];
     let o = mpirun(2, &args, &fault);
@@ -276,7 +276,7 @@ fn a_hung_rank_is_aborted_by_the_watchdog() {
         &fault_suite(),
         2,
         &args,
-        &[("FAULT_SUITE_FAIL_RANK", "0:hang")],
+        &[("TENSORBENCH_FIXTURE_FAIL_RANK", "0:hang")],
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());

@@ -3,7 +3,7 @@
 //! the run resumed after it.
 //!
 //! Real WGSL kernels on the adapter wgpu finds (lavapipe in CI), on a [`WgpuDevice`], in run order:
-//! `gpu/add/…/n=4096`, `gpu/mul/…/n=4096` (with `HANG_SUITE_HANG=1` its `execute` never returns: a
+//! `gpu/add/…/n=4096`, `gpu/mul/…/n=4096` (with `TENSORBENCH_FIXTURE_HANG=1` its `execute` never returns: a
 //! hung submission that never looks at signals), `gpu/relu/…/n=4096`, `gpu/sum/…/n=4096`.
 //! Without an adapter it prints why and exits with [`NO_ADAPTER`], which tests read as a skip.
 //!
@@ -24,7 +24,7 @@ use tensorbench_gpu::wgpu_backend::device::{Timing, WgpuDevice};
 use tensorbench_gpu::wgpu_backend::{self, kernel::KernelWorkload};
 
 /// The environment variable that hangs the `mul` kernel.
-const HANG_VAR: &str = "HANG_SUITE_HANG";
+const HANG_VAR: &str = "TENSORBENCH_FIXTURE_HANG";
 /// Exit code without any wgpu adapter (automake's "skipped").
 const NO_ADAPTER: u8 = 77;
 const N: usize = 4096;

@@ -1,7 +1,7 @@
 //! Opens reports in real headless Chromium: no console error, no network request but the file
 //! itself, hostile names inert, tables sortable, filterable and paged. Skips (printing the install
-//! command) when no Chromium is installed, unless `TB_REQUIRE_CHROMIUM=1`. With
-//! `TB_SCREENSHOT_DIR=DIR` it also writes its screenshots there.
+//! command) when no Chromium is installed, unless `TENSORBENCH_REQUIRE_CHROMIUM=1`. With
+//! `TENSORBENCH_SCREENSHOT_DIR=DIR` it also writes its screenshots there.
 
 mod common;
 
@@ -12,10 +12,14 @@ use tensorbench_report::{ReportInput, render_html};
 
 fn browser() -> Option<Browser> {
     let Some(binary) = chromium::find() else {
-        if std::env::var("TB_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
-            panic!("TB_REQUIRE_CHROMIUM=1 but no Chromium found; install it: {INSTALL_HINT}");
+        if std::env::var("TENSORBENCH_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
+            panic!(
+                "TENSORBENCH_REQUIRE_CHROMIUM=1 but no Chromium found; install it: {INSTALL_HINT}"
+            );
         }
-        eprintln!("SKIPPED: no Chromium found (set TB_CHROMIUM or install it: {INSTALL_HINT})");
+        eprintln!(
+            "SKIPPED: no Chromium found (set TENSORBENCH_CHROMIUM or install it: {INSTALL_HINT})"
+        );
         return None;
     };
     Some(Browser::launch(&binary).unwrap_or_else(|e| panic!("launching {}: {e}", binary.display())))
@@ -32,7 +36,7 @@ fn save(name: &str, png: &[u8]) {
         png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
         "not a real screenshot"
     );
-    if let Some(dir) = std::env::var_os("TB_SCREENSHOT_DIR") {
+    if let Some(dir) = std::env::var_os("TENSORBENCH_SCREENSHOT_DIR") {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(Path::new(&dir).join(name), png).unwrap();
     }
@@ -160,18 +164,18 @@ fn report_of_2000_measurements_loads_in_chromium() {
 
 /// Screenshots of each section of a report of real run files (or of a report already written by
 /// `cargo xtask report`), for the docs and for looking at:
-/// `TB_REPORT_RUNS=a.json:b.json` (or `TB_REPORT_HTML=report.html`) `TB_SCREENSHOT_DIR=out cargo
+/// `TENSORBENCH_REPORT_RUNS=a.json:b.json` (or `TENSORBENCH_REPORT_HTML=report.html`) `TENSORBENCH_SCREENSHOT_DIR=out cargo
 /// test -p tensorbench-report --test browser -- --ignored section_screenshots`.
 #[test]
-#[ignore = "needs TB_REPORT_RUNS or TB_REPORT_HTML, and TB_SCREENSHOT_DIR"]
+#[ignore = "needs TENSORBENCH_REPORT_RUNS or TENSORBENCH_REPORT_HTML, and TENSORBENCH_SCREENSHOT_DIR"]
 fn section_screenshots() {
     let Some(mut b) = browser() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let url = match std::env::var("TB_REPORT_HTML") {
+    let url = match std::env::var("TENSORBENCH_REPORT_HTML") {
         Ok(html) => format!("file://{}", std::fs::canonicalize(html).unwrap().display()),
         Err(_) => {
-            let runs =
-                std::env::var("TB_REPORT_RUNS").expect("TB_REPORT_RUNS=run.json[:run.json...]");
+            let runs = std::env::var("TENSORBENCH_REPORT_RUNS")
+                .expect("TENSORBENCH_REPORT_RUNS=run.json[:run.json...]");
             let runs: Vec<_> = runs
                 .split(':')
                 .map(|p| tensorbench_schema::store::load_run(Path::new(p)).unwrap())

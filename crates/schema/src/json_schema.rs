@@ -1,7 +1,7 @@
 //! JSON Schemas (draft 2020-12) of the run file and of one line of a run stream, generated from
 //! the types themselves so they cannot drift: `docs/schema/run.schema.json` and
 //! `docs/schema/stream-record.schema.json` are these, checked by `tests/json_schema.rs`
-//! (`UPDATE_SCHEMA=1 cargo test -p tensorbench-schema --test json_schema` rewrites them).
+//! (`TENSORBENCH_BLESS=1 cargo test -p tensorbench-schema --test json_schema` rewrites them).
 
 use crate::schema::{Run, SCHEMA_VERSION};
 use crate::store::Record;

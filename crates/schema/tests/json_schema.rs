@@ -1,6 +1,6 @@
 //! The published JSON Schemas (`docs/schema/`) are exactly what the types generate. A change to
 //! the run-file types fails here until the files are regenerated with
-//! `UPDATE_SCHEMA=1 cargo test -p tensorbench-schema --test json_schema` (and, where old files no
+//! `TENSORBENCH_BLESS=1 cargo test -p tensorbench-schema --test json_schema` (and, where old files no
 //! longer read, `SCHEMA_VERSION` is bumped: see `docs/RESULTS.md`).
 
 use std::path::PathBuf;
@@ -18,7 +18,7 @@ fn repo_file(relative: &str) -> PathBuf {
 fn check(relative: &str, schema: &serde_json::Value) {
     let path = repo_file(relative);
     let want = to_file_text(schema);
-    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+    if std::env::var_os("TENSORBENCH_BLESS").is_some() {
         std::fs::write(&path, &want).unwrap();
         return;
     }
@@ -26,7 +26,7 @@ fn check(relative: &str, schema: &serde_json::Value) {
     assert!(
         have == want,
         "{relative} is not what the types generate: run \
-         `UPDATE_SCHEMA=1 cargo test -p tensorbench-schema --test json_schema` and commit it"
+         `TENSORBENCH_BLESS=1 cargo test -p tensorbench-schema --test json_schema` and commit it"
     );
 }
 

@@ -2,7 +2,7 @@
 //! module that could not be built or read, and a bad `--runtime`.
 
 /// A tool or runtime this machine lacks, with the command that installs it. Benchmarks record it
-/// as a skip; tests skip with it unless `TB_REQUIRE_WASM=1`.
+/// as a skip; tests skip with it unless `TENSORBENCH_REQUIRE_WASM=1`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what} is missing; install it: {install}")]
 pub struct Missing {

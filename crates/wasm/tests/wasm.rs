@@ -1,7 +1,7 @@
 //! Both modules built for wasm32, run in Node and headless Chromium: kernel outputs against the
 //! native f64 reference, the sampler inside the module, and the driver end to end. A missing
 //! wasm target, wasm-bindgen-cli, Node or Chromium skips with the install command, unless
-//! `TB_REQUIRE_WASM=1` (CI), which makes it a failure.
+//! `TENSORBENCH_REQUIRE_WASM=1` (CI), which makes it a failure.
 
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -15,7 +15,7 @@ use tensorbench_wasm::ops::{self, Inputs, Op, Point};
 
 fn skip_or_fail(m: &Missing) {
     if wasm_required() {
-        panic!("TB_REQUIRE_WASM=1 but {m}");
+        panic!("TENSORBENCH_REQUIRE_WASM=1 but {m}");
     }
     eprintln!("SKIPPED: {m}");
 }

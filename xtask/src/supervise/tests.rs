@@ -2,7 +2,7 @@
 //! and the run resumed after it. Each test supervises a real suite binary: a test fixture where
 //! the product has no hang to offer (cpu, wgpu, distributed), or the product itself with a
 //! runtime that stops answering mid-batch (wasm in Node). A test whose target cannot run here
-//! prints why and passes (the wasm one fails instead under `TB_REQUIRE_WASM=1`).
+//! prints why and passes (the wasm one fails instead under `TENSORBENCH_REQUIRE_WASM=1`).
 
 use super::*;
 use crate::targets::{self, Target};
@@ -165,7 +165,7 @@ fn cpu_a_hung_workload_is_stopped_at_its_cap_recorded_failed_and_the_run_goes_on
     let dir = tempfile::tempdir().unwrap();
     let program = build("tensorbench-core", "--example", "selftest_suite", &[]);
     let args = strings(&["--events", "--no-probes", "--seed", "7", "--out"]);
-    let mut inv = invocation(program, args, &[("TENSORBENCH_SELFTEST_HANG", "1")]);
+    let mut inv = invocation(program, args, &[("TENSORBENCH_FIXTURE_HANG", "1")]);
     inv.args.push(dir.path().display().to_string());
     inv.workload_timeout = Duration::from_secs(3);
     let listed = list_ids(&inv).expect("the fixture lists its workloads");
@@ -182,7 +182,7 @@ fn wgpu_a_hung_kernel_is_stopped_at_its_cap_recorded_failed_and_the_run_goes_on(
     let fixture = build(t.package, "--example", "hang_suite", t.features);
     let dir = tempfile::tempdir().unwrap();
     let mut env = t.env.to_vec();
-    env.push(("HANG_SUITE_HANG", "1"));
+    env.push(("TENSORBENCH_FIXTURE_HANG", "1"));
     let inv = invocation(fixture, suite_args(dir.path(), "/wgpu/"), &env);
     let listed = match list_ids(&inv) {
         Ok(ids) => ids,
@@ -222,12 +222,13 @@ fn distributed_a_hung_collective_under_mpirun_is_stopped_recorded_failed_and_the
     let listed = list_ids(&inv).expect("the fixture lists its workloads under mpirun");
     assert_eq!(listed.len(), 4, "{listed:?}");
     let hang = listed[1].clone();
-    inv.env.push(("FAULT_SUITE_HANG_ID".into(), hang.clone()));
+    inv.env
+        .push(("TENSORBENCH_FIXTURE_HANG_ID".into(), hang.clone()));
     assert_stopped_and_resumed(supervise(inv), &listed, &hang);
     assert_eq!(left_running(&fixture), [0; 0], "no rank outlives its run");
 }
 
-/// A stand-in for `node` (the script at `TB_NODE`): the real one, except that its first run of
+/// A stand-in for `node` (the script at `TENSORBENCH_NODE`): the real one, except that its first run of
 /// a module forwards only the first `lines` lines of the reply and then stops answering, as a
 /// runtime stuck mid-batch does. `--version` always passes straight through.
 fn stalling_node(dir: &Path, real: &Path, lines: usize) -> PathBuf {
@@ -254,7 +255,7 @@ fn wasm_a_runtime_that_hangs_mid_batch_is_stopped_recorded_failed_and_the_run_go
     let node = build::check_toolchain().and_then(|()| runtimes::detect(runtimes::Runtime::Node));
     let node = match node {
         Ok(found) => found.binary,
-        Err(m) if wasm_required() => panic!("TB_REQUIRE_WASM=1 but {m}"),
+        Err(m) if wasm_required() => panic!("TENSORBENCH_REQUIRE_WASM=1 but {m}"),
         Err(m) => return eprintln!("skipped: {m}"),
     };
     // Built here, outside the supervised run's deadline (the suite builds them before it times
@@ -269,7 +270,11 @@ fn wasm_a_runtime_that_hangs_mid_batch_is_stopped_recorded_failed_and_the_run_go
     args.extend(strings(&["--runtime", "node"]));
     // `ready`, then the first measurement of the scalar module's batch: it hangs on the second.
     let fake = stalling_node(bin.path(), &node, 2);
-    let inv = invocation(program, args, &[("TB_NODE", fake.to_str().unwrap())]);
+    let inv = invocation(
+        program,
+        args,
+        &[("TENSORBENCH_NODE", fake.to_str().unwrap())],
+    );
     let listed = list_ids(&inv).expect("the suite lists its workloads");
     let first = listed.iter().position(|id| id.contains("/wasm-scalar/"));
     let hang = listed[first.expect("a wasm-scalar workload") + 1].clone();
@@ -284,11 +289,7 @@ fn cpu_a_workload_that_crashes_the_suite_is_recorded_failed_with_its_signal_and_
     for (mode, signal) in [("abort", "SIGABRT"), ("segv", "SIGSEGV")] {
         let dir = tempfile::tempdir().unwrap();
         let args = strings(&["--events", "--no-probes", "--seed", "7", "--out"]);
-        let mut inv = invocation(
-            program.clone(),
-            args,
-            &[("TENSORBENCH_SELFTEST_HANG", mode)],
-        );
+        let mut inv = invocation(program.clone(), args, &[("TENSORBENCH_FIXTURE_HANG", mode)]);
         inv.args.push(dir.path().display().to_string());
         let outcome = supervise(inv);
         assert_eq!(outcome.crashed, [hang], "{mode}");

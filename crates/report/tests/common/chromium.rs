@@ -14,9 +14,9 @@ use tungstenite::{Message, WebSocket};
 /// The install command printed when no browser is found.
 pub const INSTALL_HINT: &str = "apt-get install -y chromium";
 
-/// The Chromium binary: `$TB_CHROMIUM`, else the first of the usual names on `PATH`.
+/// The Chromium binary: `$TENSORBENCH_CHROMIUM`, else the first of the usual names on `PATH`.
 pub fn find() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("TB_CHROMIUM") {
+    if let Some(p) = std::env::var_os("TENSORBENCH_CHROMIUM") {
         return Some(PathBuf::from(p));
     }
     let path = std::env::var_os("PATH")?;

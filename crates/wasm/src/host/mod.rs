@@ -13,5 +13,5 @@ pub use crate::error::Missing;
 
 /// Whether missing pieces must fail instead of skip (CI sets it).
 pub fn wasm_required() -> bool {
-    std::env::var("TB_REQUIRE_WASM").is_ok_and(|v| v == "1")
+    std::env::var("TENSORBENCH_REQUIRE_WASM").is_ok_and(|v| v == "1")
 }

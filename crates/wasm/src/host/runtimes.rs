@@ -78,7 +78,7 @@ impl Found {
     }
 }
 
-/// Finds `runtime` (`$TB_NODE` / `$TB_CHROMIUM`, else the usual names on `PATH`) and its version.
+/// Finds `runtime` (`$TENSORBENCH_NODE` / `$TENSORBENCH_CHROMIUM`, else the usual names on `PATH`) and its version.
 pub fn detect(runtime: Runtime) -> std::result::Result<Found, Missing> {
     let missing = || Missing {
         what: runtime.name().to_string(),
@@ -95,9 +95,9 @@ pub fn detect(runtime: Runtime) -> std::result::Result<Found, Missing> {
         }
         #[cfg(not(feature = "wasmtime"))]
         Runtime::Wasmtime => return Err(missing()),
-        Runtime::Node => ("TB_NODE", &["node", "nodejs"]),
+        Runtime::Node => ("TENSORBENCH_NODE", &["node", "nodejs"]),
         Runtime::Chromium => (
-            "TB_CHROMIUM",
+            "TENSORBENCH_CHROMIUM",
             &[
                 "chromium",
                 "chromium-browser",
