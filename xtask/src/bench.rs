@@ -1,11 +1,12 @@
 //! `cargo xtask bench`: build each target's suite, run it supervised, add peers, compare with a
 //! baseline, print, and keep the run and its report.
 
+use crate::interop::Format;
 use crate::supervise::{self, Invocation};
 use crate::targets::{self, Launcher, Target};
 use crate::{bad_input, peers, report, table, workspace};
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tensorbench_analysis::baseline::{check_name, resolve_run, save_baseline_with};
@@ -15,13 +16,6 @@ use tensorbench_core::Profile;
 use tensorbench_core::schema::{Run, Status};
 use tensorbench_core::store;
 use tensorbench_core::suite::profile_parser;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Markdown,
-}
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
@@ -453,6 +447,11 @@ fn print_run(r: &TargetRun, format: Format) -> Result<()> {
             println!("{}", table::render_markdown(&r.run));
         }
         Format::Json => println!("{}", serde_json::to_string_pretty(&r.run)?),
+        other => {
+            let export = other.export().expect("the rest are exports");
+            crate::interop::print_export(export, &r.run)?;
+            eprintln!("run file: {}", r.run_path.display());
+        }
     }
     Ok(())
 }

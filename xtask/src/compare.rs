@@ -4,6 +4,7 @@
 //! or unreadable run file, an unknown baseline, a bad threshold or pattern, runs measured under
 //! different configurations without `--allow-config-mismatch`), with a message naming it.
 
+use crate::interop::Format;
 use anyhow::Context;
 use clap::ValueEnum;
 use std::io::Write;
@@ -12,14 +13,6 @@ use tensorbench_analysis::baseline::resolve_run;
 use tensorbench_analysis::config::TestKind;
 use tensorbench_analysis::{CompareConfig, Comparison, Verdict, compare_runs};
 use tensorbench_core::suite::exit;
-
-/// How the verdicts are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Markdown,
-}
 
 /// The two-sample test behind the p-values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,6 +44,8 @@ pub struct CompareArgs {
     /// Two-sample test.
     #[arg(long, value_enum, default_value_t = Test::MannWhitney)]
     pub test: Test,
+    /// How to print the verdicts; bmf, github-action-benchmark and csv print NEW's
+    /// measurements instead, as `cargo xtask export` does (the exit code is still the verdict's).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Also append the Markdown verdict table to this file (e.g. "$GITHUB_STEP_SUMMARY").
@@ -70,7 +65,7 @@ pub struct CompareArgs {
 
 /// Runs the comparison and returns the exit code (see the module docs).
 pub fn run(args: &CompareArgs, results_dir: &Path) -> anyhow::Result<u8> {
-    let comparison = match build(args, results_dir) {
+    let (comparison, new) = match build(args, results_dir) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -81,8 +76,14 @@ pub fn run(args: &CompareArgs, results_dir: &Path) -> anyhow::Result<u8> {
         Format::Table => comparison.to_table(),
         Format::Markdown => comparison.to_markdown(),
         Format::Json => serde_json::to_string_pretty(&comparison)? + "\n",
+        other => {
+            crate::interop::print_export(other.export().expect("the rest are exports"), &new)?;
+            String::new()
+        }
     };
-    print_out(&text)?;
+    if !text.is_empty() {
+        print_out(&text)?;
+    }
     if let Some(path) = &args.summary {
         append(path, &comparison.to_markdown())?;
     }
@@ -97,7 +98,11 @@ pub fn run(args: &CompareArgs, results_dir: &Path) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
-fn build(args: &CompareArgs, results_dir: &Path) -> tensorbench_analysis::Result<Comparison> {
+/// The comparison, and the new run it was made of.
+fn build(
+    args: &CompareArgs,
+    results_dir: &Path,
+) -> tensorbench_analysis::Result<(Comparison, tensorbench_core::schema::Run)> {
     let cfg = config(args)?;
     let old = resolve_run(&args.old, results_dir)?;
     let new = resolve_run(&args.new, results_dir)?;
@@ -115,7 +120,7 @@ fn build(args: &CompareArgs, results_dir: &Path) -> tensorbench_analysis::Result
             .warnings
             .push("the two runs have no measurement id in common".into());
     }
-    Ok(comparison)
+    Ok((comparison, new.run))
 }
 
 fn config(args: &CompareArgs) -> tensorbench_analysis::Result<CompareConfig> {

@@ -29,6 +29,40 @@ pub enum ExportFormat {
     Markdown,
 }
 
+/// How `bench` and `compare` print their result: their own table, JSON or Markdown, or the
+/// (new) run as `cargo xtask export` writes it, for a tool that keeps the history itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+    /// The run in Bencher Metric Format (as `export bmf`).
+    Bmf,
+    /// The run for github-action-benchmark (as `export github-action-benchmark`).
+    GithubActionBenchmark,
+    /// The run's measurements as CSV (as `export csv`).
+    Csv,
+}
+
+impl Format {
+    /// The export this format is, if it is one.
+    pub fn export(self) -> Option<ExportFormat> {
+        match self {
+            Format::Table | Format::Json | Format::Markdown => None,
+            Format::Bmf => Some(ExportFormat::Bmf),
+            Format::GithubActionBenchmark => Some(ExportFormat::GithubActionBenchmark),
+            Format::Csv => Some(ExportFormat::Csv),
+        }
+    }
+}
+
+/// Prints `run` to stdout as `format` would export it.
+pub fn print_export(format: ExportFormat, run: &Run) -> anyhow::Result<()> {
+    let body = render_runs(format, vec![("", run.clone())])?;
+    std::io::stdout().write_all(&body)?;
+    Ok(())
+}
+
 /// Flags of `cargo xtask export`.
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
@@ -103,7 +137,12 @@ fn render(args: &ExportArgs) -> anyhow::Result<Vec<u8>> {
                 .with_context(|| format!("RUN {spec}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut out = match args.format {
+    render_runs(args.format, runs)
+}
+
+/// `runs` (each with the spec it was named by) in `format`.
+fn render_runs(format: ExportFormat, runs: Vec<(&str, Run)>) -> anyhow::Result<Vec<u8>> {
+    let mut out = match format {
         ExportFormat::Bmf => {
             refuse_shared_ids(&runs)?;
             let mut all = serde_json::Map::new();

@@ -4,7 +4,7 @@
 use crate::{peers, workspace};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 #[derive(Debug, Clone, Args)]
@@ -75,8 +75,13 @@ pub fn run(args: &TestArgs) -> Result<u8> {
     // `--all-features` is what brings in features that are off by default for plain cargo at the
     // root: distributed's `mpi` (its binary and `mpirun` tests), wasm's `wasmtime`, the GPU
     // back-ends.
-    cargo(&["test", "--workspace", "--all-features", "--all-targets"])?;
-    cargo(&["test", "--workspace", "--all-features", "--doc"])?;
+    let prebuilt = build_prebuilt()?;
+    let env = [(PREBUILT_ENV, prebuilt.as_os_str())];
+    cargo(
+        &["test", "--workspace", "--all-features", "--all-targets"],
+        &env,
+    )?;
+    cargo(&["test", "--workspace", "--all-features", "--doc"], &env)?;
     python_tests()?;
     Ok(0)
 }
@@ -160,11 +165,45 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-fn cargo(args: &[&str]) -> Result<()> {
+/// Where the tests that run a suite binary or a fixture suite (an example) find it built.
+const PREBUILT_ENV: &str = "TENSORBENCH_PREBUILT_DIR";
+
+/// Builds every binary and example once with the test run's own features and returns their
+/// directory (examples in its `examples/`).
+/// A test that builds its fixture itself (`cargo build -p P --example E`) resolves features for
+/// one package and so rebuilds much of the graph: four such builds took 16 minutes of CI.
+fn build_prebuilt() -> Result<PathBuf> {
+    let out = Command::new(workspace::cargo())
+        .current_dir(workspace::root())
+        .args([
+            "build",
+            "--workspace",
+            "--all-features",
+            "--bins",
+            "--examples",
+        ])
+        .args(["--message-format", "json-render-diagnostics"])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("could not start cargo to build the examples")?;
+    if !out.status.success() {
+        bail!("building the workspace's examples failed (see the compiler output above)");
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["kind"][0] == "example")
+        .find_map(|v| v["executable"].as_str().map(PathBuf::from))
+        .and_then(|exe| exe.parent()?.parent().map(Path::to_path_buf))
+        .context("cargo built the examples but reported none")
+}
+
+fn cargo(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Result<()> {
     run_cmd(
         Command::new(workspace::cargo())
             .current_dir(workspace::root())
-            .args(args),
+            .args(args)
+            .envs(env.iter().copied()),
     )
 }
 

@@ -14,6 +14,10 @@ fn root() -> PathBuf {
 
 /// Builds the `ab_fixture` example (dev profile) and returns its path.
 fn fixture() -> PathBuf {
+    // `cargo xtask test` builds every example once, with the run's features.
+    if let Some(dir) = std::env::var_os("TENSORBENCH_PREBUILT_DIR") {
+        return Path::new(&dir).join("examples/ab_fixture");
+    }
     let out = Command::new(env!("CARGO"))
         .current_dir(root())
         .args(["build", "-p", "tensorbench-core", "--example", "ab_fixture"])

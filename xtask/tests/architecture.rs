@@ -511,7 +511,10 @@ fn every_environment_variable_is_prefixed_and_documented() {
             }
         }
     }
-    assert!(undocumented.is_empty(), "add to docs/ENVIRONMENT.md: {undocumented:#?}");
+    assert!(
+        undocumented.is_empty(),
+        "add to docs/ENVIRONMENT.md: {undocumented:#?}"
+    );
     assert!(foreign.is_empty(), "name these TENSORBENCH_*: {foreign:#?}");
 }
 

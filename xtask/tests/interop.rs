@@ -266,3 +266,23 @@ fn bad_export_and_import_input_exits_2_naming_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("sqlite"), "{}", stderr(&out));
 }
+
+/// `--format` on `compare` prints the new run exactly as `export` does (and on `bench`, the same
+/// code prints its run); the verdict still sets the exit code.
+#[test]
+fn compare_format_prints_the_new_run_as_export_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_file = import(dir.path());
+    let run = run_file.to_str().unwrap();
+    for format in ["bmf", "github-action-benchmark", "csv"] {
+        let exported = xtask(dir.path(), &["export", format, run]);
+        let compared = xtask(dir.path(), &["compare", run, run, "--format", format]);
+        assert_eq!(compared.status.code(), Some(0), "{}", stderr(&compared));
+        assert!(exported.stdout.len() > 100, "{format}: {}", stderr(&exported));
+        assert_eq!(
+            String::from_utf8_lossy(&compared.stdout),
+            String::from_utf8_lossy(&exported.stdout),
+            "{format}"
+        );
+    }
+}
