@@ -236,7 +236,7 @@ mod tests {
         let err = build(&args(&[h, c]), dir.path()).unwrap_err().to_string();
         assert!(err.contains("cache mode: hot vs cold"), "{err}");
         let allowed = args(&[h, c, "--allow-config-mismatch"]);
-        let cmp = build(&allowed, dir.path()).unwrap();
+        let (cmp, _) = build(&allowed, dir.path()).unwrap();
         assert!(
             cmp.warnings.iter().any(|w| w.contains("cache mode")),
             "{:?}",
