@@ -1,6 +1,8 @@
 //! `cargo xtask test`: install what the tests need (when it can), then run every test: the whole
 //! workspace with all features, and the Python peers runner's tests.
 
+mod aarch64;
+
 use crate::{peers, workspace};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -23,6 +25,9 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("openmpi-bin", "mpirun for the distributed tests"),
     ("libopenmpi-dev", "rsmpi links Open MPI"),
     ("libclang-dev", "rsmpi generates its bindings with bindgen"),
+    ("qemu-user", "the NEON kernels' tests run under qemu-aarch64"),
+    ("gcc-aarch64-linux-gnu", "links the aarch64 test binaries"),
+    ("libc6-dev-arm64-cross", "the aarch64 C library they link and qemu loads"),
 ];
 
 /// The wasm-bindgen CLI must match the `wasm-bindgen` crate pinned in the workspace exactly.
@@ -69,6 +74,7 @@ pub fn run(args: &TestArgs) -> Result<u8> {
         install_apt_packages()?;
         install_actionlint()?;
         install_wasm_tools()?;
+        aarch64::install_target()?;
         peers::setup_with(&peers::default_venv(), &Default::default())
             .context("setting up the peers' Python environment")?;
     }
@@ -83,6 +89,7 @@ pub fn run(args: &TestArgs) -> Result<u8> {
     )?;
     cargo(&["test", "--workspace", "--all-features", "--doc"], &env)?;
     python_tests()?;
+    aarch64::run_tests()?;
     Ok(0)
 }
 
