@@ -25,9 +25,15 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("openmpi-bin", "mpirun for the distributed tests"),
     ("libopenmpi-dev", "rsmpi links Open MPI"),
     ("libclang-dev", "rsmpi generates its bindings with bindgen"),
-    ("qemu-user", "the NEON kernels' tests run under qemu-aarch64"),
+    (
+        "qemu-user",
+        "the NEON kernels' tests run under qemu-aarch64",
+    ),
     ("gcc-aarch64-linux-gnu", "links the aarch64 test binaries"),
-    ("libc6-dev-arm64-cross", "the aarch64 C library they link and qemu loads"),
+    (
+        "libc6-dev-arm64-cross",
+        "the aarch64 C library they link and qemu loads",
+    ),
 ];
 
 /// The wasm-bindgen CLI must match the `wasm-bindgen` crate pinned in the workspace exactly.

@@ -278,7 +278,11 @@ fn compare_format_prints_the_new_run_as_export_does() {
         let exported = xtask(dir.path(), &["export", format, run]);
         let compared = xtask(dir.path(), &["compare", run, run, "--format", format]);
         assert_eq!(compared.status.code(), Some(0), "{}", stderr(&compared));
-        assert!(exported.stdout.len() > 100, "{format}: {}", stderr(&exported));
+        assert!(
+            exported.stdout.len() > 100,
+            "{format}: {}",
+            stderr(&exported)
+        );
         assert_eq!(
             String::from_utf8_lossy(&compared.stdout),
             String::from_utf8_lossy(&exported.stdout),

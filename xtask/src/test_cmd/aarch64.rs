@@ -31,7 +31,11 @@ pub fn run_tests() -> Result<()> {
         if std::env::var_os(REQUIRE_ENV).is_some_and(|v| v == "1") {
             bail!("{REQUIRE_ENV}=1 but {why}");
         }
-        let hint = if is_root() { "" } else { " (`cargo xtask test` as root installs it)" };
+        let hint = if is_root() {
+            ""
+        } else {
+            " (`cargo xtask test` as root installs it)"
+        };
         eprintln!("skipped: {why}{hint}");
         return Ok(());
     }
@@ -69,5 +73,9 @@ fn has_target() -> bool {
     Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).lines().any(|l| l == TARGET))
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l == TARGET)
+        })
 }
