@@ -136,10 +136,17 @@ fn check_args(args: &BenchArgs) -> Result<Vec<&'static Target>> {
             peers::FRAMEWORKS.join(", ")
         );
     }
-    if let Some(h) = &args.hostfile
-        && !h.is_file()
-    {
-        bad_input!("--hostfile {}: no such file", h.display());
+    if let Some(h) = &args.hostfile {
+        let hosts = crate::hostfile::read(h)?;
+        if let Some(slots) = crate::hostfile::total_slots(&hosts)
+            && u64::from(args.ranks) > slots
+        {
+            bad_input!(
+                "--ranks {} but --hostfile {} offers {slots} slots",
+                args.ranks,
+                h.display()
+            );
+        }
     }
     if let Some(r) = &args.resume {
         if let Err(e) = store::load_run(r) {

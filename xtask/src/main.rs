@@ -7,6 +7,7 @@ mod bench;
 mod ci;
 mod compare;
 mod doctor;
+mod hostfile;
 mod interop;
 mod peers;
 mod report;

@@ -192,3 +192,16 @@ fn ci_without_a_baseline_for_every_target_fails_loudly_with_its_own_code() {
     // And nothing was built or run: no run file appeared.
     assert_eq!(std::fs::read_dir(&results).unwrap().count(), 1, "{stderr}");
 }
+
+#[test]
+fn bench_rejects_a_bad_hostfile_naming_its_line_and_too_few_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "node01 slots=2\nnode02 slots=two\n").unwrap();
+    let h = hosts.to_str().unwrap();
+    let args = ["--target", "distributed", "--hostfile", h];
+    bench_rejects(&args, &["--hostfile", "hosts", "line 2", "slots=two"]);
+    std::fs::write(&hosts, "node01 slots=2\nnode02 slots=1\n").unwrap();
+    let args = ["--target", "distributed", "--hostfile", h, "--ranks", "4"];
+    bench_rejects(&args, &["--ranks 4", "3 slots"]);
+}
