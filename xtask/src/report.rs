@@ -1,4 +1,4 @@
-//! `cargo xtask report [RUN...] [--baseline NAME] [--history] [--out FILE] [--open]`: the offline
+//! `cargo xtask report [RUN...] [--baseline NAME] [--history] [--output FILE] [--open]`: the offline
 //! HTML report of one or more runs, with the Markdown summary and the CSV beside it; and the
 //! report `cargo xtask bench` writes beside each run file.
 //!
@@ -31,8 +31,9 @@ pub struct ReportArgs {
     pub history: bool,
     /// The HTML file to write (default: beside the first run, `<run>.html`); the Markdown
     /// (`.md`) and CSV (`.csv`) go beside it.
+    /// (`--out` is a results directory everywhere else; a file written is `--output`.)
     #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    pub output: Option<PathBuf>,
     /// Open the report in the default browser once written.
     #[arg(long)]
     pub open: bool,
@@ -57,12 +58,12 @@ pub fn run(args: &ReportArgs, results_dir: &Path) -> anyhow::Result<u8> {
         }
     };
     let html_path = args
-        .out
+        .output
         .clone()
         .unwrap_or_else(|| runs[0].path.with_extension("html"));
     if html_path.is_dir() {
         eprintln!(
-            "error: --out {}: is a directory, expected a file",
+            "error: --output {}: is a directory, expected a file",
             html_path.display()
         );
         return Ok(exit::BAD_INPUT);
