@@ -20,8 +20,17 @@ mod workspace;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// Shown under every command's `--help`; the README has the same table.
+const EXIT_CODES: &str = "Exit codes:
+  0    all good
+  1    a confirmed regression, or a measurement failed or was invalid
+  2    bad input (the message names the flag, file or argument; checked before any build)
+  3    a gate with no baseline, or infrastructure (a revision that does not build, a suite that cannot be served)
+  130  interrupted (the run file keeps what finished)";
+
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "tensorbench orchestrator", version)]
+#[command(after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,14 +39,19 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Build and run a target's suite, write its run file, print the table.
+    #[command(after_help = EXIT_CODES)]
     Bench(bench::BenchArgs),
     /// Paired, interleaved A/B of two builds in one sitting (exit 1 on a confirmed regression).
+    #[command(after_help = EXIT_CODES)]
     Ab(ab::AbArgs),
     /// Verdicts between two runs or baselines (exit 1 on a confirmed regression).
+    #[command(after_help = EXIT_CODES)]
     Compare(compare::CompareArgs),
     /// One self-contained HTML report (plus Markdown and CSV) of runs, verdicts and history.
+    #[command(after_help = EXIT_CODES)]
     Report(report::ReportArgs),
     /// What a CI job runs: bench, compare with the base baseline, summary, exit code.
+    #[command(after_help = EXIT_CODES)]
     Ci(ci::CiArgs),
     /// The same workloads in NumPy, PyTorch, JAX: set up their environment.
     Peers {
@@ -49,8 +63,10 @@ enum Command {
     /// Install what the tests need (or say how), then run them all.
     Test(test_cmd::TestArgs),
     /// Write runs as Bencher BMF, github-action-benchmark JSON, CSV or Markdown.
+    #[command(after_help = EXIT_CODES)]
     Export(interop::ExportArgs),
     /// Read another tool's results (a `target/criterion` tree) into a run file.
+    #[command(after_help = EXIT_CODES)]
     Import(interop::ImportArgs),
 }
 

@@ -205,3 +205,25 @@ fn bench_rejects_a_bad_hostfile_naming_its_line_and_too_few_slots() {
     let args = ["--target", "distributed", "--hostfile", h, "--ranks", "4"];
     bench_rejects(&args, &["--ranks 4", "3 slots"]);
 }
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["--help"][..],
+        &["bench", "--help"],
+        &["compare", "--help"],
+    ] {
+        let out = xtask(dir.path(), args);
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        for code in [
+            "Exit codes:",
+            "  2    bad input",
+            "  3    a gate",
+            "  130  ",
+        ] {
+            assert!(help.contains(code), "{args:?} lacks {code:?}:\n{help}");
+        }
+    }
+}
