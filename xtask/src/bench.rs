@@ -55,9 +55,9 @@ pub struct BenchArgs {
     /// Open MPI hostfile for multi-node distributed runs.
     #[arg(long)]
     pub hostfile: Option<PathBuf>,
-    /// Collective back-ends of the distributed target: mpi, nccl (comma-separated).
-    #[arg(long)]
-    pub backend: Option<String>,
+    /// Collective back-ends of the distributed target (comma-separated; default both).
+    #[arg(long, value_delimiter = ',', value_parser = ["mpi", "nccl"])]
+    pub backend: Vec<String>,
     /// Save this run as baseline NAME (results/baselines/NAME.json; NAME-<target> with --target all).
     #[arg(long, value_name = "NAME")]
     pub save_baseline: Option<String>,
@@ -78,10 +78,10 @@ pub struct BenchArgs {
     /// Carry on an interrupted run from its `.jsonl` stream (single target), skipping what it finished.
     #[arg(long, value_name = "STREAM")]
     pub resume: Option<PathBuf>,
-    /// Runtimes of the wasm target: node, chromium, wasmtime or all (comma-separated; default
-    /// node,chromium; a missing one is recorded as skipped with its install command).
-    #[arg(long)]
-    pub runtime: Option<String>,
+    /// Runtimes of the wasm target (comma-separated; default node,chromium; a missing one is
+    /// recorded as skipped with its install command).
+    #[arg(long, value_delimiter = ',', value_parser = ["node", "chromium", "wasmtime", "all"])]
+    pub runtime: Vec<String>,
     /// Do not write the HTML report beside the run file.
     #[arg(long)]
     pub no_report: bool,
@@ -188,11 +188,7 @@ fn run_target(target: &'static Target, args: &BenchArgs, several: bool) -> Resul
     if target.name == "wasm" {
         crate::test_cmd::install_wasm_tools()?;
         // wasmtime is embedded in the runner: a long build, so only when asked for.
-        if args
-            .runtime
-            .as_deref()
-            .is_some_and(|r| r.contains("wasmtime") || r == "all")
-        {
+        if args.runtime.iter().any(|r| r == "wasmtime" || r == "all") {
             features = &["wasmtime"];
         }
     }
@@ -334,15 +330,11 @@ fn exit_code_of(run: &Run, outcome: &supervise::Outcome) -> u8 {
 
 fn invocation(target: &Target, binary: &Path, args: &BenchArgs) -> Result<Invocation> {
     let mut suite_args = suite_args(args);
-    if target.name == "distributed"
-        && let Some(b) = &args.backend
-    {
-        suite_args.extend(["--backend".into(), b.clone()]);
+    if target.name == "distributed" && !args.backend.is_empty() {
+        suite_args.extend(["--backend".into(), args.backend.join(",")]);
     }
-    if target.name == "wasm"
-        && let Some(r) = &args.runtime
-    {
-        suite_args.extend(["--runtime".into(), r.clone()]);
+    if target.name == "wasm" && !args.runtime.is_empty() {
+        suite_args.extend(["--runtime".into(), args.runtime.join(",")]);
     }
     let (program, all_args) = match target.launcher {
         Launcher::Direct => (binary.to_path_buf(), suite_args),

@@ -227,3 +227,15 @@ fn help_lists_the_exit_codes() {
         }
     }
 }
+
+#[test]
+fn bench_rejects_an_unknown_backend_or_runtime_before_any_build() {
+    bench_rejects(
+        &["--target", "distributed", "--backend", "mpi,gloo"],
+        &["gloo", "--backend"],
+    );
+    bench_rejects(
+        &["--target", "wasm", "--runtime", "node,deno"],
+        &["deno", "--runtime"],
+    );
+}
