@@ -25,7 +25,7 @@ const EXIT_CODES: &str = "Exit codes:
   0    all good
   1    a confirmed regression, or a measurement failed or was invalid
   2    bad input (the message names the flag, file or argument; checked before any build)
-  3    a gate with no baseline, or infrastructure (a revision that does not build, a suite that cannot be served)
+  3    a gate with no baseline, or infrastructure (a build that fails, a child or tool that cannot start)
   130  interrupted (the run file keeps what finished)";
 
 #[derive(Debug, Parser)]
@@ -116,12 +116,12 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            // A regression or an invalid result is a verdict (`Ok(1)`), never an error: what
+            // fails here is bad input, or the machinery (a build, a child, a tool, the disk).
             let code = if e.downcast_ref::<BadInput>().is_some() {
                 2
-            } else if e.downcast_ref::<Infrastructure>().is_some() {
-                3
             } else {
-                1
+                3
             };
             eprintln!("error: {e:#}");
             ExitCode::from(code)
