@@ -15,7 +15,7 @@ use tensorbench_analysis::{CompareConfig, Comparison, Verdict, compare_runs};
 use tensorbench_core::Profile;
 use tensorbench_core::schema::{Run, Status};
 use tensorbench_core::store;
-use tensorbench_core::suite::profile_parser;
+use tensorbench_core::suite::{exit, profile_parser};
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
@@ -311,7 +311,10 @@ fn compare_with(baseline: &str, run: &Run, out: &Path) -> Result<Comparison> {
 
 fn exit_code_of(run: &Run, outcome: &supervise::Outcome) -> u8 {
     if outcome.interrupted {
-        return 130;
+        return exit::INTERRUPTED;
+    }
+    if outcome.exit_code == Some(i32::from(exit::INFRASTRUCTURE)) {
+        return exit::INFRASTRUCTURE;
     }
     let bad = run
         .measurements

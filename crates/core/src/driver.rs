@@ -58,7 +58,7 @@ impl SuiteError {
             SuiteError::BadInput(_) | SuiteError::Io(crate::Error::BadInput { .. }) => {
                 exit::BAD_INPUT
             }
-            SuiteError::Io(_) => exit::SOME_FAILED,
+            SuiteError::Io(_) => exit::INFRASTRUCTURE,
         }
     }
 }

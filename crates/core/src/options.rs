@@ -12,6 +12,9 @@ pub mod exit {
     pub const SOME_FAILED: u8 = 1;
     /// Bad input: a flag, a file, a filter that matches nothing.
     pub const BAD_INPUT: u8 = 2;
+    /// The machinery failed, not a measurement: the run file could not be written (a full disk),
+    /// a child or tool would not start. What reached the disk is kept and can be `--resume`d.
+    pub const INFRASTRUCTURE: u8 = 3;
     /// Stopped by SIGINT/SIGTERM; what finished is in the run file, marked `interrupted`.
     pub const INTERRUPTED: u8 = 130;
 }

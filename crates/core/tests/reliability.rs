@@ -323,3 +323,84 @@ fn two_runs_into_one_results_directory_at_once_both_survive() {
         assert_eq!(ids, FAST_IDS);
     }
 }
+
+/// Starts the suite with writes capped at `limit` bytes per file (RLIMIT_FSIZE, with SIGXFSZ
+/// ignored so a write past it fails with EFBIG, as on a full disk); returns its exit status
+/// and stderr.
+fn run_with_file_limit(out: &Path, limit: u64) -> (ExitStatus, String) {
+    use std::io::Read as _;
+    use std::os::unix::process::CommandExt as _;
+    let mut cmd = Command::new(selftest_binary());
+    cmd.args(["--no-probes", "--seed", "7", "--out"])
+        .arg(out)
+        .env_remove("TENSORBENCH_FIXTURE_HANG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let cap = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &cap) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("the selftest suite starts");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut suite = Suite {
+        child,
+        events: mpsc::channel().1,
+    };
+    let status = suite.wait();
+    (status, reader.join().unwrap())
+}
+
+/// A full disk mid-run: the suite stops with an error naming the file it could not write, never
+/// a panic; what reached the disk parses, and `--resume` with room again completes the run.
+#[test]
+fn a_full_disk_stops_the_suite_naming_the_file_and_resume_completes_it() {
+    let roomy = tempfile::tempdir().unwrap();
+    let (status, _) = run_with_file_limit(roomy.path(), u64::MAX);
+    assert!(status.success());
+    let whole = files_under(roomy.path());
+    let full_size = std::fs::metadata(&whole[0]).unwrap().len();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (status, stderr) = run_with_file_limit(dir.path(), full_size / 2);
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "infrastructure, not a verdict: {status:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("File too large"), "{stderr}");
+    let stream = files_under(dir.path())
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .expect("the stream is kept");
+    assert!(stderr.contains(&stream.display().to_string()), "{stderr}");
+    let cut = load_run(&stream).expect("the cut stream parses");
+    assert_eq!(cut.status, RunStatus::Interrupted);
+    assert!(cut.measurements.len() < 7, "{}", cut.measurements.len());
+
+    let stream_arg = stream.display().to_string();
+    let mut resumed = Suite::start(dir.path(), &["--resume", &stream_arg], false);
+    assert!(resumed.wait().success());
+    let done = load_run(&stream.with_extension("json")).expect("the resumed run is finished");
+    assert_eq!(done.status, RunStatus::Complete);
+    assert_eq!(done.measurements.len(), 7);
+    for (old, new) in cut.measurements.iter().zip(&done.measurements) {
+        assert_eq!(old.samples_ns, new.samples_ns, "{} was rerun", old.id);
+    }
+}
