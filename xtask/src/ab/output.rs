@@ -15,6 +15,7 @@ use tensorbench_analysis::paired::{PairedConfig, PairedResult, PairedVerdict, Ro
 use tensorbench_analysis::stats::median;
 use tensorbench_analysis::{Comparison, IdComparison, Verdict};
 use tensorbench_core::schema::{CacheMode, Measurement, Run, RunStatus, SCHEMA_VERSION, Status};
+use tensorbench_core::suite::exit;
 use tensorbench_core::{WorkloadSpec, machine, stats, store};
 
 /// Everything the rounds produced.
@@ -50,8 +51,22 @@ pub fn finish(args: &AbArgs, o: &Outcome<'_>) -> Result<(u8, Comparison)> {
         eprintln!("report: {}", html.display());
     }
     eprintln!("ab took {:.0} s", o.elapsed.as_secs_f64());
+    if nothing_compared(o.states) {
+        eprintln!(
+            "error: nothing was compared: every selected id was skipped on a side (see the \
+             notes); a gate does not pass on nothing"
+        );
+        return Ok((exit::INFRASTRUCTURE, cmp));
+    }
     let failed = cmp.count(Verdict::Invalid) > 0;
     Ok((u8::from(cmp.count(Verdict::Slower) > 0 || failed), cmp))
+}
+
+/// No id was compared in any round: none was selected, or every one was skipped.
+fn nothing_compared(states: &BTreeMap<String, IdState>) -> bool {
+    states
+        .values()
+        .all(|s| s.rounds.is_empty() && s.not_timed.as_ref().is_none_or(|_| s.skipped()))
 }
 
 fn comparison(o: &Outcome<'_>) -> Comparison {
@@ -306,4 +321,44 @@ fn write_noise_floor(dir: &Path, args: &AbArgs, o: &Outcome<'_>) -> Result<PathB
     store::write_json_atomic(&path, &floor)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(rounds: usize, not_timed: Option<Status>) -> IdState {
+        IdState {
+            rounds: vec![
+                Round {
+                    base: vec![1.0],
+                    head: vec![1.0]
+                };
+                rounds
+            ],
+            result: None,
+            not_timed: not_timed.map(|s| (s, "why".into())),
+        }
+    }
+
+    #[test]
+    fn a_gate_on_only_skipped_ids_compared_nothing() {
+        let of = |v: Vec<IdState>| -> BTreeMap<String, IdState> {
+            v.into_iter()
+                .enumerate()
+                .map(|(i, s)| (i.to_string(), s))
+                .collect()
+        };
+        assert!(nothing_compared(&of(vec![])));
+        assert!(nothing_compared(&of(vec![
+            state(0, Some(Status::Skipped)),
+            state(0, Some(Status::Skipped)),
+        ])));
+        assert!(!nothing_compared(&of(vec![
+            state(0, Some(Status::Skipped)),
+            state(4, None)
+        ])));
+        // A failed side is a verdict of its own (`invalid`, exit 1), not "nothing".
+        assert!(!nothing_compared(&of(vec![state(0, Some(Status::Failed))])));
+    }
 }
