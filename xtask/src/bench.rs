@@ -391,11 +391,7 @@ pub(crate) fn mpirun_args(
     binary: &Path,
     suite_args: Vec<String>,
 ) -> Result<Vec<String>> {
-    if which("mpirun").is_none() {
-        anyhow::bail!(
-            "the distributed target needs Open MPI: apt-get install -y libopenmpi-dev openmpi-bin libclang-dev"
-        );
-    }
+    check_mpi()?;
     let mut a = vec!["-np".to_string(), args.ranks.to_string()];
     if is_root() {
         a.push("--allow-run-as-root".into());
@@ -410,6 +406,16 @@ pub(crate) fn mpirun_args(
     a.push(binary.display().to_string());
     a.extend(suite_args);
     Ok(a)
+}
+
+/// Open MPI's launcher is on PATH, or what to install.
+pub(crate) fn check_mpi() -> Result<()> {
+    if which("mpirun").is_none() {
+        anyhow::bail!(
+            "the distributed target needs Open MPI: apt-get install -y libopenmpi-dev openmpi-bin libclang-dev"
+        );
+    }
+    Ok(())
 }
 
 fn which(program: &str) -> Option<PathBuf> {

@@ -214,6 +214,10 @@ fn distributed_a_hung_collective_under_mpirun_is_stopped_recorded_failed_and_the
     let dir = tempfile::tempdir().unwrap();
     let filter = "(all_reduce|all_gather)/mpi/.*bytes=(64|4096),";
     let args = suite_args(dir.path(), filter);
+    // Before the build: without Open MPI the fixture (features mpi, nccl) cannot build.
+    if let Err(e) = crate::bench::check_mpi() {
+        return eprintln!("skipped: {e}");
+    }
     let fixture = build(t.package, "--example", "fault_suite", t.features);
     // The very command line `xtask bench --target distributed` runs, with the fixture binary.
     let mpirun_args = match crate::bench::mpirun_args(&bench, &fixture, args) {
