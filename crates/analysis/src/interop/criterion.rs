@@ -239,12 +239,20 @@ fn per_iteration(sample: &Sample, path: &Path) -> Result<Vec<f64>> {
     if sample.iters.iter().any(|&i| i.is_nan() || i <= 0.0) {
         return Err(bad("`iters` holds a non-positive count"));
     }
-    Ok(sample
+    let ns: Vec<f64> = sample
         .times
         .iter()
         .zip(&sample.iters)
         .map(|(t, i)| t / i)
-        .collect())
+        .collect();
+    // Beyond this a sample is not a time (and its squares overflow the statistics).
+    const LONGEST_NS: f64 = 1e15;
+    if let Some(t) = ns.iter().find(|t| !(0.0..=LONGEST_NS).contains(*t)) {
+        return Err(bad(&format!(
+            "`times` gives a per-iteration time of {t:e} ns: not a sample (0 to {LONGEST_NS:e} ns, 11.6 days)"
+        )));
+    }
+    Ok(ns)
 }
 
 fn params(id: &BenchmarkId) -> BTreeMap<String, serde_json::Value> {
