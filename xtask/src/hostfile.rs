@@ -24,6 +24,18 @@ const NUMERIC_KEYS: [&str; 6] = [
 ];
 const TEXT_KEYS: [&str; 2] = ["username", "user"];
 
+/// What is wrong with a hostfile's text, and on which line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
 /// One host line: its name and the slots it offers (`None`: as many as it has cores).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Host {
@@ -36,31 +48,32 @@ pub fn read(path: &Path) -> Result<Vec<Host>, crate::BadInput> {
     let bad = |msg: String| crate::BadInput(format!("--hostfile {}: {msg}", path.display()));
     let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
     let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
-    parse(&text).map_err(bad)
+    parse(&text).map_err(|e| bad(e.0))
 }
 
 /// The hosts of a hostfile's text, or what is wrong and on which line.
-pub fn parse(text: &str) -> Result<Vec<Host>, String> {
+pub fn parse(text: &str) -> Result<Vec<Host>, ParseError> {
     let mut hosts = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or_default().trim();
         if line.is_empty() {
             continue;
         }
-        hosts.push(parse_line(line).map_err(|e| format!("line {}: {e}", i + 1))?);
+        hosts.push(parse_line(line).map_err(|e| ParseError(format!("line {}: {}", i + 1, e.0)))?);
     }
     if hosts.is_empty() {
-        return Err("names no host".into());
+        return Err(ParseError("names no host".into()));
     }
     Ok(hosts)
 }
 
-fn parse_line(line: &str) -> Result<Host, String> {
+fn parse_line(line: &str) -> Result<Host, ParseError> {
+    let err = |text: String| ParseError(text);
     let mut tokens = line.split_whitespace();
     let name = tokens.next().unwrap_or_default();
     let valid_name = |c: char| c.is_ascii_alphanumeric() || "-._:[]".contains(c);
     if name.contains('=') || !name.chars().all(valid_name) {
-        return Err(format!("{name:?} is not a host name"));
+        return Err(err(format!("{name:?} is not a host name")));
     }
     let mut host = Host {
         name: name.to_string(),
@@ -69,7 +82,7 @@ fn parse_line(line: &str) -> Result<Host, String> {
     for token in tokens {
         let (key, value) = token
             .split_once('=')
-            .ok_or_else(|| format!("{token:?}: expected KEY=VALUE (e.g. slots=4)"))?;
+            .ok_or_else(|| err(format!("{token:?}: expected KEY=VALUE (e.g. slots=4)")))?;
         let key = key.to_ascii_lowercase();
         if TEXT_KEYS.contains(&key.as_str()) {
             continue;
@@ -78,13 +91,13 @@ fn parse_line(line: &str) -> Result<Host, String> {
             || MAX_KEYS.contains(&key.as_str())
             || NUMERIC_KEYS.contains(&key.as_str());
         if !known {
-            return Err(format!(
+            return Err(err(format!(
                 "{key:?} is not a hostfile key (slots, max_slots, ...)"
-            ));
+            )));
         }
         let n: u32 = value
             .parse()
-            .map_err(|_| format!("{token:?}: {value:?} is not a whole number"))?;
+            .map_err(|_| err(format!("{token:?}: {value:?} is not a whole number")))?;
         if SLOT_KEYS.contains(&key.as_str()) {
             host.slots = Some(n);
         }
@@ -124,7 +137,7 @@ mod tests {
             ("# nothing\n\n", "names no host"),
             ("a slots=-1\n", "line 1"),
         ] {
-            let err = parse(text).unwrap_err();
+            let err = parse(text).unwrap_err().0;
             assert!(err.contains(want), "{text:?}: {err}");
         }
     }
@@ -157,7 +170,7 @@ mod tests {
         #[test]
         fn any_text_parses_or_names_a_line(text in "(.{0,40}\n?){0,6}") {
             if let Err(e) = parse(&text) {
-                prop_assert!(e.starts_with("line ") || e == "names no host", "{e}");
+                prop_assert!(e.0.starts_with("line ") || e.0 == "names no host", "{e}");
             }
         }
 
