@@ -41,7 +41,7 @@ pub fn main_with_wrapper(
 ) -> ExitCode {
     let Some((universe, _threading)) = mpi::initialize_with_threading(Threading::Multiple) else {
         eprintln!("error: MPI was already initialised");
-        return ExitCode::from(exit::SOME_FAILED);
+        return ExitCode::from(exit::INFRASTRUCTURE);
     };
     let layout = Layout::gather();
     install_panic_hook(layout.who());
