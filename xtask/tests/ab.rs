@@ -38,7 +38,7 @@ fn build_with_factor(dir: &Path, name: &str, factor: f64) -> PathBuf {
     use std::os::unix::fs::PermissionsExt as _;
     let path = dir.join(name);
     let script = format!(
-        "#!/bin/sh\nAB_FIXTURE_FACTOR={factor} exec {} \"$@\"\n",
+        "#!/bin/sh\nTENSORBENCH_FIXTURE_FACTOR={factor} exec {} \"$@\"\n",
         fixture().display()
     );
     std::fs::write(&path, script).unwrap();
