@@ -68,12 +68,11 @@ pub fn parse(text: &str) -> Result<Vec<Host>, ParseError> {
 }
 
 fn parse_line(line: &str) -> Result<Host, ParseError> {
-    let err = |text: String| ParseError(text);
     let mut tokens = line.split_whitespace();
     let name = tokens.next().unwrap_or_default();
     let valid_name = |c: char| c.is_ascii_alphanumeric() || "-._:[]".contains(c);
     if name.contains('=') || !name.chars().all(valid_name) {
-        return Err(err(format!("{name:?} is not a host name")));
+        return Err(ParseError(format!("{name:?} is not a host name")));
     }
     let mut host = Host {
         name: name.to_string(),
@@ -82,7 +81,7 @@ fn parse_line(line: &str) -> Result<Host, ParseError> {
     for token in tokens {
         let (key, value) = token
             .split_once('=')
-            .ok_or_else(|| err(format!("{token:?}: expected KEY=VALUE (e.g. slots=4)")))?;
+            .ok_or_else(|| ParseError(format!("{token:?}: expected KEY=VALUE (e.g. slots=4)")))?;
         let key = key.to_ascii_lowercase();
         if TEXT_KEYS.contains(&key.as_str()) {
             continue;
@@ -91,13 +90,13 @@ fn parse_line(line: &str) -> Result<Host, ParseError> {
             || MAX_KEYS.contains(&key.as_str())
             || NUMERIC_KEYS.contains(&key.as_str());
         if !known {
-            return Err(err(format!(
+            return Err(ParseError(format!(
                 "{key:?} is not a hostfile key (slots, max_slots, ...)"
             )));
         }
         let n: u32 = value
             .parse()
-            .map_err(|_| err(format!("{token:?}: {value:?} is not a whole number")))?;
+            .map_err(|_| ParseError(format!("{token:?}: {value:?} is not a whole number")))?;
         if SLOT_KEYS.contains(&key.as_str()) {
             host.slots = Some(n);
         }
