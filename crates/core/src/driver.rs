@@ -449,15 +449,16 @@ impl<'a> Driver<'a> {
                     device,
                     mut workload,
                 } => {
-                    self.announce(index, &entry.spec);
+                    // The workload's spec now, not at registration: a probe sized by earlier
+                    // probes fixes its id only at its turn.
+                    self.announce(index, workload.spec());
                     let seed = self.seed_of(index);
-                    // A ceiling rests on at least `min_samples` samples, within a bounded probe time.
-                    let floor_cap = self.sampler.config.min_samples_cap_s;
+                    let base = self.sampler.config.clone();
                     if entry.ceiling.is_some() {
-                        self.sampler.config.min_samples_cap_s = crate::sampler::PROBE_TIME_CAP_S;
+                        self.sampler.config = base.for_probe();
                     }
                     let m = self.measure(device.as_ref(), workload.as_mut(), seed);
-                    self.sampler.config.min_samples_cap_s = floor_cap;
+                    self.sampler.config = base;
                     drop(workload);
                     if !self.carry_on() {
                         // Cut short mid-sampling: not a result, so not recorded.
@@ -701,9 +702,10 @@ fn record_ceiling(
     ceiling: &Ceiling,
 ) -> Result<(), SuiteError> {
     use crate::roofline::{BANDWIDTH_KEY, compute_key, compute_key_at};
-    let (Status::Ok, Some(tp)) = (m.status, m.throughput.as_ref()) else {
+    if m.status != Status::Ok {
         return Ok(());
-    };
+    }
+    let (gbps, gflops) = crate::roofline::best_rates(m);
     let current = writer
         .run()
         .peaks
@@ -712,7 +714,7 @@ fn record_ceiling(
         .unwrap_or_default();
     let best = |key: &str, v: f64| current.get(key).map_or(v, |b| b.max(v));
     // A compute ceiling counts for its own type only: an int8 probe's rate is no f32 peak.
-    let values = match (ceiling, tp.gbps, tp.gflops) {
+    let values = match (ceiling, gbps, gflops) {
         (Ceiling::Bandwidth(k), Some(v), _) => BTreeMap::from([
             (k.to_string(), v),
             (BANDWIDTH_KEY.into(), best(BANDWIDTH_KEY, v)),

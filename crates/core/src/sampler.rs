@@ -44,10 +44,28 @@ pub struct SamplerConfig {
     /// 3 s) so a ceiling rests on at least `min_samples` samples.
     #[serde(default)]
     pub min_samples_cap_s: f64,
+    /// What sampling must pin down before it stops.
+    #[serde(default)]
+    pub stop_on: StopRule,
+}
+
+/// The statistic whose precision ends sampling.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopRule {
+    /// The median's dependence-aware CI within `ci_target`, halves agreeing: what a workload reports.
+    #[default]
+    Median,
+    /// The fastest sample settled (see [`best_settled`]): what a roofline probe publishes as its
+    /// ceiling, STREAM's "best rate".
+    Best,
 }
 
 /// Most seconds a roofline probe samples to reach its `min_samples`.
 pub(crate) const PROBE_TIME_CAP_S: f64 = 3.0;
+/// A probe's time cap is never below this: a DRAM-sized probe takes tens of milliseconds a sample,
+/// and its best needs a few dozen to settle on a shared machine; one that settles stops sooner.
+pub(crate) const PROBE_MIN_MAX_TIME_S: f64 = 1.0;
 
 fn yes() -> bool {
     true
@@ -68,6 +86,7 @@ impl SamplerConfig {
             mode: CacheMode::Hot,
             wall_time_cap: true,
             min_samples_cap_s: 0.0,
+            stop_on: StopRule::Median,
         };
         match profile {
             Profile::Quick => base,
@@ -88,6 +107,21 @@ impl SamplerConfig {
                 sample_target_s: 2e-3,
                 ..base
             },
+        }
+    }
+}
+
+impl SamplerConfig {
+    /// How a roofline probe samples: to at least [`MIN_DEPENDENT_N`] samples (within
+    /// [`PROBE_TIME_CAP_S`]), then until its best sample has settled or
+    /// [`PROBE_MIN_MAX_TIME_S`] (or the profile's longer cap) is spent.
+    pub fn for_probe(&self) -> Self {
+        Self {
+            min_samples: self.min_samples.max(MIN_DEPENDENT_N),
+            max_time_s: self.max_time_s.max(PROBE_MIN_MAX_TIME_S),
+            min_samples_cap_s: PROBE_TIME_CAP_S,
+            stop_on: StopRule::Best,
+            ..self.clone()
         }
     }
 }
@@ -271,7 +305,8 @@ impl Sampler {
             clock_resolution_ns: clock.resolution_ns(),
             warmup_ns: s.warmup_ns,
             total_time_ns: s.total_ns,
-            converged: s.converged && unstable.is_none(),
+            // A drifting median does not unsettle a best sample: drift is the slowing it filters.
+            converged: s.converged && (self.config.stop_on == StopRule::Best || unstable.is_none()),
             ci_target: self.config.ci_target,
             unstable,
         });
@@ -314,7 +349,7 @@ impl Sampler {
             total_ns += ns;
             samples.push(ns / iters as f64);
             let enough = samples.len() >= cfg.min_samples && total_ns >= cfg.min_time_s * 1e9;
-            if enough && due_for_check(samples.len()) && ci_within(&samples, &cfg) {
+            if enough && due_for_check(samples.len()) && settled(&samples, &cfg) {
                 break true;
             }
             // The cap bounds both the timed time and the wall-clock time (which also pays for
@@ -382,6 +417,23 @@ fn past_time_cap(cfg: &SamplerConfig, timed_ns: f64, wall_s: Option<f64>, n: usi
 /// deciding stays small beside the cost of measuring.
 fn due_for_check(n: usize) -> bool {
     n < 100 || n.is_multiple_of(n / 20)
+}
+
+/// Whether sampling has pinned down what `cfg.stop_on` asks for.
+fn settled(samples: &[f64], cfg: &SamplerConfig) -> bool {
+    match cfg.stop_on {
+        StopRule::Median => ci_within(samples, cfg),
+        StopRule::Best => best_settled(samples, cfg.ci_target),
+    }
+}
+
+/// The fastest sample has settled: on at least [`MIN_DEPENDENT_N`] samples, the second half found
+/// none more than `tolerance` (relative) faster than the first half's best, so more sampling is
+/// unlikely to raise the ceiling by more than that.
+pub fn best_settled(samples: &[f64], tolerance: f64) -> bool {
+    let (first, second) = samples.split_at(samples.len() / 2);
+    let best = |x: &[f64]| x.iter().copied().fold(f64::INFINITY, f64::min);
+    samples.len() >= MIN_DEPENDENT_N && best(second) >= best(first) * (1.0 - tolerance)
 }
 
 /// Converged: the dependence-aware CI is within the target, on enough samples to estimate the
@@ -506,5 +558,45 @@ fn add_rates_per_second(
         .collect();
     for (k, v) in rates {
         extra.insert(k, v.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 40 samples of 100 ns slowed by interference at random, with the fastest in `fast_at`.
+    fn series(fast_at: usize) -> Vec<f64> {
+        (0..40)
+            .map(|i| {
+                if i == fast_at {
+                    95.0
+                } else {
+                    100.0 + (i * 37 % 11) as f64
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_best_sample_has_settled_when_the_second_half_does_not_beat_it() {
+        // The fastest early: later samples are no faster, so it has settled.
+        assert!(best_settled(&series(3), 0.01));
+        // Found late, 5% faster than anything before: more samples might go faster still.
+        assert!(!best_settled(&series(30), 0.01));
+        // ...unless that is within the tolerance.
+        assert!(best_settled(&series(30), 0.06));
+        // Too few samples to say.
+        assert!(!best_settled(&series(3)[..MIN_DEPENDENT_N - 1], 0.01));
+    }
+
+    #[test]
+    fn probes_sample_to_the_dependence_floor_and_stop_on_the_best() {
+        let quick = SamplerConfig::profile(Profile::Quick);
+        let p = quick.for_probe();
+        assert_eq!(p.stop_on, StopRule::Best);
+        assert!(p.min_samples >= MIN_DEPENDENT_N);
+        assert_eq!(p.min_samples_cap_s, PROBE_TIME_CAP_S);
+        assert!(p.max_time_s >= quick.max_time_s.max(PROBE_MIN_MAX_TIME_S));
     }
 }

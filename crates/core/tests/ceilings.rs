@@ -107,3 +107,20 @@ fn a_bf16_ceiling_is_never_below_the_f32_peak_it_can_widen_to() {
     assert_eq!(peaks["compute_gflops_bf16_t1"], f32_peak);
     assert_eq!(peaks["compute_gflops_bf16"], peaks["compute_gflops"]);
 }
+
+#[test]
+fn a_probe_publishes_its_fastest_sample_and_samples_until_it_settles() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let opts = SuiteOptions::parse_from(["suite", "--out", out, "--threads", "1"]);
+    run_suite("test", &opts, register).unwrap();
+    let run = only_run(dir.path());
+    let probe = &run.measurements[1];
+    let stats = probe.stats.as_ref().expect("timed");
+    let best = probe.flops / (stats.min_ns * 1e-9) / 1e9;
+    assert_eq!(run.peaks["cpu"]["add_gflops"], best, "STREAM's best rate");
+    let median = probe.throughput.as_ref().and_then(|t| t.gflops).unwrap();
+    assert!(best >= median);
+    // The probe rule's floor: enough samples for its best to settle.
+    assert!(probe.samples_ns.len() >= tensorbench_core::stats::MIN_DEPENDENT_N);
+}

@@ -21,6 +21,7 @@ fn config() -> SamplerConfig {
         mode: Default::default(),
         wall_time_cap: false,
         min_samples_cap_s: 0.0,
+        stop_on: Default::default(),
     }
 }
 

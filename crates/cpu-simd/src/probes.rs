@@ -16,7 +16,7 @@ use crate::workloads::{Ctx, Profile};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use tensorbench_core::roofline::{BANDWIDTH_KEY, Level, bandwidth_key, capacity_key};
+use tensorbench_core::roofline::{BANDWIDTH_KEY, Level, bandwidth_key, best_rates, capacity_key};
 use tensorbench_core::schema::{Measurement, Validation};
 use tensorbench_core::suite::{Ceiling, Suite};
 use tensorbench_core::{DType, Result, Workload, WorkloadSpec, machine};
@@ -33,8 +33,9 @@ const STREAM_SCALAR: f32 = 3.0;
 pub const KNEE_TOLERANCE: f64 = 0.1;
 /// STREAM's rule: each array at least this many times the cache it must not fit in.
 pub const KNEE_FACTOR: usize = 4;
-/// Samples a probe must fit in the sampler's time cap (10 wanted, margin for warm-up).
-const SAMPLES_IN_CAP: f64 = 15.0;
+/// Samples a probe must fit in its time cap (20 wanted for its best to settle, margin for
+/// warm-up).
+const SAMPLES_IN_CAP: f64 = 25.0;
 
 /// The knee of a sweep of `(bytes, GB/s)`: the smallest size from which no larger size is slower
 /// by more than [`KNEE_TOLERANCE`]. The flag says whether a plateau was seen (false when only the
@@ -212,6 +213,14 @@ pub enum Size {
 }
 
 impl Size {
+    /// Whether resolving now gives the size the probe will be measured at: a DRAM size is only
+    /// known once the knee sweep has finished.
+    fn is_final(&self) -> bool {
+        match self {
+            Size::Fixed(_) => true,
+            Size::Dram(s) => s.knee().is_some(),
+        }
+    }
     fn resolve(&self, arrays: usize, threads: usize) -> (usize, Option<SizedBy>) {
         match self {
             Size::Fixed(n) => (*n, None),
@@ -225,6 +234,32 @@ impl Size {
         match (self, by) {
             (Size::Dram(s), Some(by)) => s.extra(by),
             _ => BTreeMap::new(),
+        }
+    }
+}
+
+/// A probe's spec, its array length or passes, and what sized it.
+type Resolved = (WorkloadSpec, usize, Option<SizedBy>);
+
+/// A probe's spec, fixed once its size is final. Every probe is registered (and its spec read for
+/// the listing) before the knee sweep runs; until the sweep has finished, a DRAM probe's spec is
+/// a provisional one, sized as if no knee had been measured. The driver reads the spec again at
+/// the probe's turn, after the sweep, and then gets the knee-sized one.
+#[derive(Debug, Default)]
+struct SpecCell {
+    provisional: OnceLock<Resolved>,
+    fixed: OnceLock<Resolved>,
+}
+
+impl SpecCell {
+    fn get(&self, size: &Size, make: impl FnOnce() -> Resolved) -> &Resolved {
+        if let Some(r) = self.fixed.get() {
+            return r;
+        }
+        if size.is_final() {
+            self.fixed.get_or_init(make)
+        } else {
+            self.provisional.get_or_init(make)
         }
     }
 }
@@ -304,9 +339,9 @@ impl StreamKind {
     }
 }
 
-/// The measured GB/s of an ok probe.
+/// The GB/s an ok probe publishes: its fastest sample's (see [`best_rates`]).
 fn gbps(m: &Measurement) -> Option<f64> {
-    m.throughput.as_ref()?.gbps
+    best_rates(m).0
 }
 
 /// The larger of `v` and what `peaks` already hold under `key`.
@@ -317,7 +352,7 @@ fn best(peaks: &BTreeMap<String, f64>, key: &str, v: f64) -> f64 {
 /// One STREAM kernel over rayon on arrays of `n` elements. The inputs are constant per array
 /// (as in STREAM), which makes the check of every output element cheap and exact.
 pub struct Stream {
-    spec: OnceLock<(WorkloadSpec, usize, Option<SizedBy>)>,
+    spec: SpecCell,
     size: Size,
     threads: usize,
     kind: StreamKind,
@@ -336,7 +371,7 @@ impl Stream {
     /// On arrays sized when the probe's turn comes.
     pub fn sized(kind: StreamKind, size: Size, threads: usize) -> Self {
         Self {
-            spec: OnceLock::new(),
+            spec: SpecCell::default(),
             size,
             threads,
             kind,
@@ -347,8 +382,8 @@ impl Stream {
         }
     }
 
-    fn resolved(&self) -> &(WorkloadSpec, usize, Option<SizedBy>) {
-        self.spec.get_or_init(|| {
+    fn resolved(&self) -> &Resolved {
+        self.spec.get(&self.size, || {
             let (kind, arrays) = (self.kind, self.kind.arrays());
             let (n, by) = self.size.resolve(arrays, self.threads);
             let flops = match kind {
@@ -511,7 +546,7 @@ const SWEEP_BYTES_PER_EXECUTE: usize = 32 << 20;
 /// by the thread that uses it), read or added over repeatedly: the bandwidth of whichever level
 /// of the memory hierarchy the parts fit in.
 pub struct WorkingSet {
-    spec: OnceLock<(WorkloadSpec, usize, Option<SizedBy>)>,
+    spec: SpecCell,
     kernel: SweepKernel,
     threads: usize,
     size: Size,
@@ -528,7 +563,7 @@ impl WorkingSet {
     /// `kernel` on `threads` threads over `size` (elements per array, all threads together).
     pub fn with(kernel: SweepKernel, threads: usize, size: Size) -> Self {
         Self {
-            spec: OnceLock::new(),
+            spec: SpecCell::default(),
             kernel,
             threads: threads.max(1),
             size,
@@ -537,8 +572,8 @@ impl WorkingSet {
         }
     }
 
-    fn resolved(&self) -> &(WorkloadSpec, usize, Option<SizedBy>) {
-        self.spec.get_or_init(|| {
+    fn resolved(&self) -> &Resolved {
+        self.spec.get(&self.size, || {
             let arrays = self.kernel.arrays();
             let (n, by) = self.size.resolve(arrays, self.threads);
             let per = (n / self.threads).max(64);
@@ -949,9 +984,10 @@ pub fn knee_sizes(l2_per_core: usize, llc: usize, threads: usize, free: u64) -> 
     sizes
 }
 
-/// The sampler's time cap for this profile.
+/// A probe's time cap under this profile.
 fn time_cap_s(profile: Profile) -> f64 {
-    tensorbench_core::sampler::SamplerConfig::profile(profile).max_time_s
+    let config = tensorbench_core::sampler::SamplerConfig::profile(profile);
+    config.for_probe().max_time_s
 }
 
 /// Registers the ceilings as probes: the per-level sweep (1 thread and the run's), the knee
@@ -1168,6 +1204,29 @@ mod tests {
             assert_eq!(by, SizedBy::Memory);
             assert!(n * 4 < KNEE_FACTOR * (128 << 20));
         }
+    }
+
+    #[test]
+    fn a_dram_probe_registered_before_the_sweep_is_sized_by_the_knee_at_its_turn() {
+        let points = sweep();
+        let sizing = Arc::new(Sizing::new(points.len(), 2, 10.0, 32 << 20));
+        let probe = Stream::sized(StreamKind::Triad, Size::Dram(sizing.clone()), 2);
+        // Registration reads the spec before any sweep point is in.
+        let listed = probe.spec().id.clone();
+        assert_eq!(probe.resolved().2, Some(SizedBy::Fallback));
+        for &(b, g) in &points {
+            sizing.record(b, g);
+        }
+        let (spec, n, by) = probe.resolved();
+        assert_ne!(
+            by,
+            &Some(SizedBy::Fallback),
+            "sized from the knee at its turn"
+        );
+        assert_eq!(*n, sizing.len(3, 2).0);
+        assert!(listed.ends_with(&format!("n={}", (32usize << 20) * KNEE_FACTOR / 4)));
+        // Fixed from then on.
+        assert_eq!(probe.spec().id, spec.id);
     }
 
     #[test]

@@ -153,6 +153,22 @@ pub fn classify_measurement(peaks: &Peaks, m: &Measurement, seconds: f64) -> Opt
     place(peaks, &s)
 }
 
+/// A probe's rates at its fastest sample, (GB/s, GFLOP/s): what it publishes as a ceiling.
+/// STREAM's rule (its "best rate"): interference on a shared machine only ever slows a sample,
+/// so the fastest one is the machine's, and a ceiling must bound every median placed under it.
+pub fn best_rates(m: &Measurement) -> (Option<f64>, Option<f64>) {
+    let Some(secs) = m
+        .stats
+        .as_ref()
+        .map(|s| s.min_ns * 1e-9)
+        .filter(|&s| s > 0.0)
+    else {
+        return (None, None);
+    };
+    let rate = |amount: f64| (amount > 0.0).then(|| amount / secs / 1e9);
+    (rate(m.bytes), rate(m.flops))
+}
+
 /// The ceiling a subject is compared with: its key, value and the thread count it was measured at.
 #[derive(Debug, Clone, PartialEq)]
 struct Chosen {
