@@ -102,11 +102,16 @@ pub fn run(args: &CompareArgs, results_dir: &Path) -> anyhow::Result<u8> {
 fn build(
     args: &CompareArgs,
     results_dir: &Path,
-) -> tensorbench_analysis::Result<(Comparison, tensorbench_core::schema::Run)> {
+) -> anyhow::Result<(Comparison, tensorbench_core::schema::Run)> {
     let cfg = config(args)?;
     let old = resolve_run(&args.old, results_dir)?;
     let new = resolve_run(&args.new, results_dir)?;
-    tensorbench_analysis::check_like_for_like(&old.run, &new.run, args.allow_config_mismatch)?;
+    // The mismatch names fields, not files: say which two run files were refused.
+    tensorbench_analysis::check_like_for_like(&old.run, &new.run, args.allow_config_mismatch)
+        .map_err(|e| {
+            let (o, n) = (old.path.display(), new.path.display());
+            anyhow::anyhow!("{o} (baseline) vs {n} (new): {e}")
+        })?;
     let mut comparison = compare_runs(&old.run, &new.run, &cfg);
     comparison.old_label = old.label;
     comparison.new_label = new.label;

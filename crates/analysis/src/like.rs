@@ -2,6 +2,7 @@
 //! join on the id **and** this configuration; a cold run set against a hot baseline, or one
 //! thread count against another, is not a change of code.
 
+use crate::render::escape_control;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use tensorbench_schema::schema::{CacheMode, Measurement, Run};
@@ -61,6 +62,8 @@ impl MeasurementConfig {
         let mut d = Vec::new();
         let mut cmp = |what: &str, a: String, b: String| {
             if a != b {
+                // Quoted in a one-line error: no line break or escape of the file's making.
+                let (a, b) = (escape_control(&a), escape_control(&b));
                 d.push(format!("{what}: {a} vs {b}"));
             }
         };

@@ -4,7 +4,8 @@
 //! Also **the** Markdown escaper ([`escape_markdown`]) and size cap ([`cap_markdown`]): every
 //! Markdown we render (these verdicts, the report's summary, xtask's run table) puts text from run
 //! files through them, so an id, reason, machine name or git field is shown as text, never as
-//! markup, and a job summary stays under GitHub's limit.
+//! markup, and a job summary stays under GitHub's limit. On the terminal, [`escape_control`]
+//! does the same for control characters.
 
 use crate::verdict::{Comparison, IdComparison, Verdict, ci_header};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
@@ -38,6 +39,22 @@ pub fn escape_markdown(s: &str) -> String {
         }
     }
     out
+}
+
+/// Text from a run file made safe on a terminal or in a log line: every control character
+/// (line breaks, CR, tab, ESC, BEL) shown as its escape (`\n`, `\u{1b}`). Raw, an escape
+/// sequence could hide or forge text (an OSC 8 link, a cleared screen), a CR overwrite a line,
+/// and a line break start a log line of the file's making (in CI, a forged `::error::`).
+pub fn escape_control(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `md` cut to at most `max_bytes` bytes (at a line end when one is near, never inside a
@@ -288,11 +305,11 @@ impl Comparison {
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(header(self.ci_level));
         for i in self.ordered() {
-            t.add_row(row(i));
+            t.add_row(row(i).map(|c| escape_control(&c)));
         }
         let mut out = format!("{t}\n{}\n", self.summary_line());
         for w in &self.warnings {
-            let _ = writeln!(out, "warning: {w}");
+            let _ = writeln!(out, "warning: {}", escape_control(w));
         }
         out
     }
@@ -313,6 +330,18 @@ mod tests {
             "cpu-simd/add/f32/n=1"
         );
         assert_eq!(escape_markdown("ünï\u{2028}cödé"), "ünï cödé");
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped_and_the_rest_kept() {
+        assert_eq!(
+            escape_control("a\nb\r\t\u{1b}[2J\u{7}ünï|<b>"),
+            "a\\nb\\r\\t\\u{1b}[2J\\u{7}ünï|<b>"
+        );
+        assert_eq!(
+            escape_control("cpu-simd/add/f32/n=1"),
+            "cpu-simd/add/f32/n=1"
+        );
     }
 
     #[test]
