@@ -37,13 +37,18 @@ fn only_run(results: &std::path::Path) -> tensorbench_core::Run {
     store::load_run(&first(&machine.path()).path()).unwrap()
 }
 
-#[test]
-fn probes_publish_levels_and_thread_counts_and_carry_no_roofline() {
+/// Runs `register`'s suite on one thread into a scratch directory; its run file.
+fn run_one_thread(register: fn(&mut Suite, &SuiteOptions)) -> tensorbench_core::Run {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
     let opts = SuiteOptions::parse_from(["suite", "--out", out, "--threads", "1"]);
     run_suite("test", &opts, register).unwrap();
-    let run = only_run(dir.path());
+    only_run(dir.path())
+}
+
+#[test]
+fn probes_publish_levels_and_thread_counts_and_carry_no_roofline() {
+    let run = run_one_thread(register);
     let peaks = &run.peaks["cpu"];
     for key in [
         "bandwidth_l1_gbps_t1",
@@ -93,11 +98,7 @@ fn register_bf16(suite: &mut Suite, _: &SuiteOptions) {
 
 #[test]
 fn a_bf16_ceiling_is_never_below_the_f32_peak_it_can_widen_to() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    let opts = SuiteOptions::parse_from(["suite", "--out", out, "--threads", "1"]);
-    run_suite("test", &opts, register_bf16).unwrap();
-    let run = only_run(dir.path());
+    let run = run_one_thread(register_bf16);
     let peaks = &run.peaks["cpu"];
     let (f32_peak, own) = (peaks["compute_gflops_t1"], peaks["bf16_dot_gflops"]);
     assert!(
@@ -110,11 +111,7 @@ fn a_bf16_ceiling_is_never_below_the_f32_peak_it_can_widen_to() {
 
 #[test]
 fn a_probe_publishes_its_fastest_sample_and_samples_until_it_settles() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    let opts = SuiteOptions::parse_from(["suite", "--out", out, "--threads", "1"]);
-    run_suite("test", &opts, register).unwrap();
-    let run = only_run(dir.path());
+    let run = run_one_thread(register);
     let probe = &run.measurements[1];
     let stats = probe.stats.as_ref().expect("timed");
     let best = probe.flops / (stats.min_ns * 1e-9) / 1e9;
