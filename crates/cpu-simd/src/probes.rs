@@ -53,6 +53,21 @@ pub fn knee(points: &[(usize, f64)]) -> Option<(usize, bool)> {
         .map(|i| (p[i].0, i < last))
 }
 
+/// Points a plateau needs past the knee before the sweep may stop early: one flat point can be a
+/// noise dip on a shared machine.
+const PLATEAU_POINTS: usize = 2;
+
+/// The knee of a sweep that need not go on: the bandwidth has fallen from the sweep's best by more
+/// than [`KNEE_TOLERANCE`] (past the caches) and stayed flat for [`PLATEAU_POINTS`] larger sizes.
+/// Larger sizes would only measure DRAM again.
+pub fn plateau(points: &[(usize, f64)]) -> Option<usize> {
+    let (k, _) = knee(points)?;
+    let past = points.iter().filter(|p| p.0 > k).count();
+    let top = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let at_knee = points.iter().find(|p| p.0 == k)?.1;
+    (past >= PLATEAU_POINTS && at_knee < (1.0 - KNEE_TOLERANCE) * top).then_some(k)
+}
+
 /// What decided a DRAM probe's array size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SizedBy {
@@ -150,15 +165,32 @@ impl Sizing {
         }
     }
 
-    /// Adds a sweep point; once all are in, fixes and returns the knee.
+    /// Adds a sweep point; once all are in, or a [`plateau`] shows, fixes and returns the knee.
     pub fn record(&self, bytes: usize, gbps: f64) -> Option<(usize, bool)> {
         let mut p = self.points.lock().unwrap_or_else(|e| e.into_inner());
         p.push((bytes, gbps));
-        if p.len() < self.expected {
+        let k = if let Some(k) = plateau(&p) {
+            (k, true)
+        } else if p.len() >= self.expected {
+            knee(&p)?
+        } else {
             return None;
-        }
-        let k = knee(&p)?;
+        };
         Some(*self.knee.get_or_init(|| k))
+    }
+
+    /// Why a sweep point of `bytes` is not measured: the knee was fixed at a plateau before its
+    /// turn.
+    fn past_plateau(&self, bytes: usize) -> Option<String> {
+        let (k, _) = self.knee()?;
+        let measured = self.points.lock().unwrap_or_else(|e| e.into_inner());
+        (bytes > k && !measured.iter().any(|p| p.0 == bytes)).then(|| {
+            format!(
+                "the knee sweep reached its plateau at {} MiB (the knee) before this size; larger \
+                 sizes only measure DRAM again",
+                k >> 20
+            )
+        })
     }
 
     /// The knee, if the sweep finished.
@@ -552,6 +584,8 @@ pub struct WorkingSet {
     size: Size,
     parts: Vec<Mutex<Part>>,
     value: f32,
+    /// The knee sweep this is a point of: skipped once the sweep has reached its plateau.
+    sweep: Option<Arc<Sizing>>,
 }
 
 impl WorkingSet {
@@ -569,7 +603,14 @@ impl WorkingSet {
             size,
             parts: Vec::new(),
             value: 1.0,
+            sweep: None,
         }
+    }
+
+    /// A point of the knee sweep that `sizing` records.
+    fn in_sweep(mut self, sizing: Arc<Sizing>) -> Self {
+        self.sweep = Some(sizing);
+        self
     }
 
     fn resolved(&self) -> &Resolved {
@@ -623,6 +664,10 @@ impl Workload for WorkingSet {
     }
     fn extra(&self) -> BTreeMap<String, serde_json::Value> {
         self.size.extra(self.resolved().2)
+    }
+    fn unavailable(&self) -> Option<String> {
+        let bytes = self.resolved().0.footprint_bytes as usize;
+        self.sweep.as_ref()?.past_plateau(bytes)
     }
     fn prepare(&mut self, seed: u64) -> Result<()> {
         self.value = 1.0 + (seed % 89) as f32 / 89.0;
@@ -1013,7 +1058,8 @@ pub fn register(suite: &mut Suite, ctx: &Ctx) {
     ));
     register_levels(suite, &counts, l1, l2);
     for &bytes in &sizes {
-        let w = WorkingSet::with(SweepKernel::Read, ctx.threads, Size::Fixed(bytes / 4));
+        let w = WorkingSet::with(SweepKernel::Read, ctx.threads, Size::Fixed(bytes / 4))
+            .in_sweep(sizing.clone());
         suite.add_probe(w, knee_ceiling(sizing.clone(), ctx.threads, counts.clone()));
     }
     register_dram(suite, ctx, &counts, &sizing);
@@ -1155,6 +1201,37 @@ mod tests {
     }
 
     #[test]
+    fn the_sweep_stops_once_it_has_fallen_and_stayed_flat() {
+        let p = sweep();
+        // Flat for only one point past the knee: could be a noise dip, so go on.
+        assert_eq!(plateau(&p[..6]), None);
+        assert_eq!(plateau(&p[..7]), Some(128 << 20));
+        // Flat from the start (all of it in one cache level): never a plateau, the whole sweep runs.
+        let flat: Vec<_> = p.iter().map(|&(b, _)| (b, 40.0)).collect();
+        assert_eq!(plateau(&flat), None);
+        assert_eq!(plateau(&[]), None);
+    }
+
+    #[test]
+    fn a_sweep_point_past_the_plateau_is_skipped_with_the_reason() {
+        let points = sweep();
+        let sizing = Arc::new(Sizing::new(points.len(), 2, 10.0, 32 << 20));
+        let (last, _) = *points.last().unwrap();
+        let probe =
+            WorkingSet::with(SweepKernel::Read, 2, Size::Fixed(last / 4)).in_sweep(sizing.clone());
+        assert_eq!(
+            probe.unavailable(),
+            None,
+            "measured while the sweep is open"
+        );
+        for &(b, g) in &points[..points.len() - 1] {
+            sizing.record(b, g);
+        }
+        let why = probe.unavailable().expect("skipped past the plateau");
+        assert!(why.contains("plateau"), "{why}");
+    }
+
+    #[test]
     fn arrays_are_four_times_the_knee_within_the_limits() {
         let roomy = Limits {
             free_bytes: 64 << 30,
@@ -1191,11 +1268,18 @@ mod tests {
         let s = Sizing::new(points.len(), 2, 10.0, 32 << 20);
         let (_, by) = s.len(2, 2);
         assert_eq!(by, SizedBy::Fallback);
-        for (i, &(b, g)) in points.iter().enumerate() {
+        // The plateau (128 MiB, then 256 and 512 flat) fixes the knee one point early.
+        for (i, &(b, g)) in points.iter().enumerate().take(points.len() - 1) {
             let k = s.record(b, g);
-            assert_eq!(k.is_some(), i + 1 == points.len());
+            assert_eq!(k.is_some(), i + 2 == points.len(), "point {i}");
         }
         assert_eq!(s.knee(), Some((128 << 20, true)));
+        let last = points.last().unwrap().0;
+        let why = s
+            .past_plateau(last)
+            .expect("the last point is past the plateau");
+        assert!(why.contains("plateau at 128 MiB"), "{why}");
+        assert_eq!(s.past_plateau(64 << 20), None, "a point below the knee");
         let (n, by) = s.len(2, 2);
         if by == SizedBy::Knee {
             assert_eq!(n * 4, KNEE_FACTOR * (128 << 20));
