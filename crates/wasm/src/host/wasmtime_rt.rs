@@ -189,3 +189,51 @@ fn per_workload(request: &Value) -> Vec<Value> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The smallest module with the C-ABI exports whose `tb_call` never returns:
+    /// `(loop $l br $l)`. Hand-assembled, so the test needs no WAT parser.
+    const LOOPING_MODULE: &[u8] = &[
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+        // types: () -> f64, (i32) -> i32, (i32 i32) -> (), (i32 i32) -> i64
+        0x01, 0x15, 0x04, 0x60, 0x00, 0x01, 0x7c, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f,
+        0x7f, 0x00, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7e,
+        // import tensorbench.now_ms: type 0
+        0x02, 0x16, 0x01, 0x0b, b't', b'e', b'n', b's', b'o', b'r', b'b', b'e', b'n', b'c', b'h',
+        0x06, b'n', b'o', b'w', b'_', b'm', b's', 0x00, 0x00,
+        // functions 1..3: types 1, 2, 3
+        0x03, 0x04, 0x03, 0x01, 0x02, 0x03, // one page of memory
+        0x05, 0x03, 0x01, 0x00, 0x01,
+        // exports: memory, tb_alloc = 1, tb_free = 2, tb_call = 3
+        0x07, 0x29, 0x04, 0x06, b'm', b'e', b'm', b'o', b'r', b'y', 0x02, 0x00, 0x08, b't', b'b',
+        b'_', b'a', b'l', b'l', b'o', b'c', 0x00, 0x01, 0x07, b't', b'b', b'_', b'f', b'r', b'e',
+        b'e', 0x00, 0x02, 0x07, b't', b'b', b'_', b'c', b'a', b'l', b'l', 0x00, 0x03,
+        // code: alloc returns 0; free does nothing; call loops forever
+        0x0a, 0x13, 0x03, 0x04, 0x00, 0x41, 0x00, 0x0b, 0x02, 0x00, 0x0b, 0x09, 0x00, 0x03, 0x40,
+        0x0c, 0x00, 0x0b, 0x42, 0x00, 0x0b,
+    ];
+
+    #[test]
+    fn a_module_that_loops_is_interrupted_at_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("loops.wasm");
+        std::fs::write(&wasm, LOOPING_MODULE).unwrap();
+        let limit = Duration::from_millis(200);
+        let mut loaded = Loaded::open(&wasm, limit).expect("a valid module");
+        // On a thread, so that a deadline that never fires fails the test instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            let e = loaded.call(&json!({"mode": "info"})).unwrap_err();
+            let _ = tx.send((format!("{e:#}"), t.elapsed()));
+        });
+        let (e, waited) = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the looping call was not interrupted within 30 s");
+        assert!(e.contains("stopped it"), "{e}");
+        assert!(waited >= limit, "stopped before its deadline: {waited:?}");
+    }
+}
