@@ -89,6 +89,8 @@ pub struct AbArgs {
 #[derive(Debug, Default)]
 pub struct IdState {
     pub rounds: Vec<Round>,
+    /// Each round's legs, in the order they ran (for diagnosing a noisy round).
+    pub legs: Vec<Vec<rounds::Leg>>,
     pub result: Option<PairedResult>,
     /// Why it was not compared (skipped, failed or invalid on a side), when it was not.
     pub not_timed: Option<(Status, String)>,
@@ -310,7 +312,10 @@ fn run_rounds(
         for (id, paired) in rounds::run_round(&servers, &plan, &open, &mut rng)? {
             let state = states.get_mut(&id).expect("open ids are states");
             match paired {
-                Paired::Sampled(r) => state.rounds.push(r),
+                Paired::Sampled(r, legs) => {
+                    state.rounds.push(r);
+                    state.legs.push(legs);
+                }
                 Paired::NotTimed { status, reason } => state.not_timed = Some((status, reason)),
             }
         }

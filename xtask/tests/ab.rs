@@ -174,6 +174,35 @@ fn an_a_a_of_one_build_flags_nothing_and_records_the_noise_floor() {
             .values()
             .all(|v| v["mde"].as_f64().unwrap() > 0.0)
     );
+    assert_legs_recorded(&results);
+}
+
+/// Every compared id keeps each round's legs: both sides, each with its median and steal.
+fn assert_legs_recorded(results: &Path) {
+    let run = walk(results)
+        .into_iter()
+        .find(|p| {
+            let name = p.to_string_lossy();
+            name.ends_with(".json") && !name.ends_with(".ab.json") && !name.ends_with("floor.json")
+        })
+        .expect("ab writes a run file");
+    let run: Value = serde_json::from_slice(&std::fs::read(run).unwrap()).unwrap();
+    for m in run["measurements"].as_array().unwrap() {
+        let ab = &m["extra"]["ab"];
+        let (rounds, legs) = (
+            ab["rounds"].as_u64().unwrap(),
+            ab["legs"].as_array().unwrap(),
+        );
+        assert_eq!(legs.len() as u64, rounds, "{}: one list per round", m["id"]);
+        for round in legs {
+            let round = round.as_array().unwrap();
+            assert!(!round.is_empty() && round.len() % 2 == 0, "{round:?}");
+            let sides: Vec<u64> = round.iter().map(|l| l["side"].as_u64().unwrap()).collect();
+            assert_eq!(sides.iter().filter(|&&s| s == 0).count(), round.len() / 2);
+            assert!(round.iter().all(|l| l["median_ns"].as_f64().unwrap() > 0.0));
+            assert!(round.iter().all(|l| l.get("steal_ticks").is_some()));
+        }
+    }
 }
 
 #[test]

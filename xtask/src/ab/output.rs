@@ -263,7 +263,9 @@ fn measurement(spec: &WorkloadSpec, state: &IdState, mode: CacheMode) -> Measure
     };
     m.samples_ns = samples;
     if let Some(r) = &state.result {
-        m.extra.insert("ab".into(), paired_json(r, &state.rounds));
+        let mut ab = paired_json(r, &state.rounds);
+        ab["legs"] = json!(state.legs);
+        m.extra.insert("ab".into(), ab);
     }
     m
 }
@@ -336,6 +338,7 @@ mod tests {
                 };
                 rounds
             ],
+            legs: Vec::new(),
             result: None,
             not_timed: not_timed.map(|s| (s, "why".into())),
         }

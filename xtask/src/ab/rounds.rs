@@ -32,10 +32,20 @@ pub struct Plan {
     pub cpus: usize,
 }
 
+/// One leg of one side, kept to diagnose noisy rounds: its median per-iteration time and the
+/// steal time (ticks of `/proc/stat`, 1/100 s) the CPUs it ran on lost to the host meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Leg {
+    /// 0: BASE, 1: HEAD.
+    pub side: usize,
+    pub median_ns: f64,
+    pub steal_ticks: Option<u64>,
+}
+
 /// What one round gave one id.
 #[derive(Debug)]
 pub enum Paired {
-    Sampled(Round),
+    Sampled(Round, Vec<Leg>),
     /// Not timed on a side (skipped, failed, invalid): the id leaves the comparison.
     NotTimed {
         status: Status,
@@ -138,12 +148,25 @@ fn pair(
         return Ok(Paired::NotTimed { status, reason });
     }
     let mut samples = [Vec::new(), Vec::new()];
+    let mut legs = Vec::with_capacity(2 * plan.legs);
     for _ in 0..plan.legs {
         for side in first_of(rng) {
-            match s[side].ask(&Request::Sample {
+            let stolen_before = steal_ticks(&cpus);
+            let reply = s[side].ask(&Request::Sample {
                 batches: batches[side],
-            })? {
-                Reply::Samples { ns } => samples[side].extend(ns),
+            })?;
+            let stolen = steal_ticks(&cpus)
+                .zip(stolen_before)
+                .map(|(a, b)| a.saturating_sub(b));
+            match reply {
+                Reply::Samples { ns } => {
+                    legs.push(Leg {
+                        side,
+                        median_ns: median(&ns),
+                        steal_ticks: stolen,
+                    });
+                    samples[side].extend(ns);
+                }
                 other => {
                     finish(s)?;
                     return Ok(Paired::NotTimed {
@@ -156,7 +179,31 @@ fn pair(
     }
     finish(s)?;
     let [base, head] = samples;
-    Ok(Paired::Sampled(Round { base, head }))
+    Ok(Paired::Sampled(Round { base, head }, legs))
+}
+
+fn median(ns: &[f64]) -> f64 {
+    let mut v = ns.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Steal ticks of `cpus` so far, summed (`/proc/stat`'s eighth field); `None` off Linux.
+fn steal_ticks(cpus: &[usize]) -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_steal(&stat, cpus)
+}
+
+fn parse_steal(stat: &str, cpus: &[usize]) -> Option<u64> {
+    cpus.iter()
+        .map(|c| {
+            let name = format!("cpu{c}");
+            let line = stat
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(&name))?;
+            line.split_whitespace().nth(8)?.parse::<u64>().ok()
+        })
+        .sum()
 }
 
 const LABELS: [&str; 2] = ["BASE", "HEAD"];
@@ -182,6 +229,15 @@ fn leg_batches(leg: Duration, iters: u64, per_iter_ns: f64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steal_is_read_per_cpu_from_proc_stat() {
+        let stat =
+            "cpu  10 0 5 100 0 0 0 9 0 0\ncpu0 5 0 2 50 0 0 0 3 0 0\ncpu1 5 0 3 50 0 0 0 6 0 0\n";
+        assert_eq!(parse_steal(stat, &[1]), Some(6));
+        assert_eq!(parse_steal(stat, &[0, 1]), Some(9));
+        assert_eq!(parse_steal(stat, &[2]), None);
+    }
 
     #[test]
     fn legs_last_about_the_wanted_time() {
