@@ -85,12 +85,12 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
                 record_failed(
                     &outcome,
                     &spec,
-                    &format!("crashed: {}", signal_name(signal)),
+                    &format!("crashed: {}", child::signal_name(signal)),
                 )?;
                 progress.note(&format!(
                     "{}: the suite was killed by {}; resuming after it",
                     spec.id,
-                    signal_name(signal)
+                    child::signal_name(signal)
                 ));
                 outcome.crashed.push(spec.id);
             }
@@ -180,11 +180,10 @@ fn watch(
         match events.recv_timeout(Duration::from_millis(200)) {
             Ok(Incoming::Event(e)) => on_event(e, &mut current, outcome, progress),
             Ok(Incoming::Eof) | Err(RecvTimeoutError::Disconnected) => {
-                use std::os::unix::process::ExitStatusExt as _;
                 let status = child.wait().context("waiting for the suite")?;
                 CHILD_PID.store(0, Ordering::SeqCst);
                 let interrupted = INTERRUPTED.load(Ordering::SeqCst);
-                return Ok(match (status.signal(), current, interrupted) {
+                return Ok(match (killed_by(status), current, interrupted) {
                     (Some(signal), Some((spec, _)), false) => Watch::Crashed {
                         spec: Box::new(spec),
                         signal,
@@ -200,6 +199,18 @@ fn watch(
         {
             return Ok(Watch::TimedOut(Box::new(spec.clone())));
         }
+    }
+}
+
+/// The signal that killed the suite: its own death, or (exit code 128 + N) a launcher's report
+/// that a process it ran died of signal N, as `mpirun` and a shell report a rank or child
+/// killed by a signal. No suite exits above 128 of its own, except 130 for an interrupt.
+fn killed_by(status: std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt as _;
+    match (status.signal(), status.code()) {
+        (Some(signal), _) => Some(signal),
+        (None, Some(code)) if code != 130 && (129..=128 + 31).contains(&code) => Some(code - 128),
+        _ => None,
     }
 }
 
@@ -241,21 +252,6 @@ fn record_failed(outcome: &Outcome, spec: &WorkloadSpec, reason: &str) -> Result
     m.status = Status::Failed;
     writer.record(m)?;
     Ok(())
-}
-
-/// A signal's name as users know it, with its number.
-fn signal_name(signal: i32) -> String {
-    let name = match signal {
-        4 => "SIGILL",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL (the OOM killer, or another process)",
-        11 => "SIGSEGV",
-        15 => "SIGTERM",
-        _ => "signal",
-    };
-    format!("{name} ({signal})")
 }
 
 /// Kills the suite with everything it started, at once: its stream on disk is its state, and
