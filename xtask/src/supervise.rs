@@ -51,6 +51,9 @@ static CHILD_PID: AtomicU32 = AtomicU32::new(0);
 /// The supervised run's temp dir, for the exit path that runs no destructor.
 static SCRATCH: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// How long an interrupted suite has to finish its run file before it is killed (its stream
+/// keeps what finished, for `--resume`): a workload hung in a kernel never looks at the signal.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs `inv` to completion, restarting with `--resume` after each timed-out workload.
 pub fn run(inv: &Invocation) -> Result<Outcome> {
@@ -176,6 +179,7 @@ fn watch(
     progress: &Progress,
 ) -> Result<Watch> {
     let mut current: Option<(WorkloadSpec, Instant)> = None;
+    let mut interrupted_at: Option<Instant> = None;
     loop {
         match events.recv_timeout(Duration::from_millis(200)) {
             Ok(Incoming::Event(e)) => on_event(e, &mut current, outcome, progress),
@@ -193,9 +197,18 @@ fn watch(
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
-        if let Some((spec, since)) = &current
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            let since = *interrupted_at.get_or_insert_with(Instant::now);
+            if since.elapsed() > STOP_GRACE.min(cap) {
+                kill(child);
+                progress.note(&format!(
+                    "the suite did not stop within {:?} of the interrupt: killed it",
+                    STOP_GRACE.min(cap)
+                ));
+                return Ok(Watch::Exited(None));
+            }
+        } else if let Some((spec, since)) = &current
             && since.elapsed() > cap
-            && !INTERRUPTED.load(Ordering::SeqCst)
         {
             return Ok(Watch::TimedOut(Box::new(spec.clone())));
         }

@@ -1,7 +1,8 @@
 //! The fault matrix of xtask's supervision, on every target: a hung workload is stopped at its
 //! cap, and one that crashes the suite (abort, segfault) is recorded `failed` with its signal;
 //! either way the run is resumed after it, the rest measured, the stream and run file parse, a
-//! baseline is not replaced, and no process or temp dir is left. Each test supervises a real suite binary: a
+//! baseline is not replaced, and no process or temp dir is left. SIGINT once and twice to
+//! `bench` end the run interrupted. Each test supervises a real suite binary: a
 //! test fixture where the product has no fault to offer (cpu, wgpu, distributed), or the product
 //! itself with a runtime that hangs or dies mid-batch (wasm in Node). A test whose target cannot
 //! run here prints why and passes (the wasm ones fail instead under `TENSORBENCH_REQUIRE_WASM=1`).
@@ -560,4 +561,277 @@ fn the_suites_temp_dir_is_removed_however_the_suite_ended() {
         "{tmp:?}"
     );
     assert!(!tmp.exists(), "{tmp:?} is removed");
+}
+
+/// Where the SIGINT tests tell their child what to run: `[suite, results dir]` as JSON.
+const SIGINT_CHILD_VAR: &str = "TENSORBENCH_FIXTURE_SIGINT_CHILD";
+
+/// The child of the SIGINT tests, run in a process of its own (this test binary again):
+/// `bench --save-baseline good` on the suite named in `TENSORBENCH_FIXTURE_SIGINT_CHILD`, exiting with
+/// bench's code as `cargo xtask bench` does. Without that variable it does nothing.
+#[test]
+#[ignore = "the SIGINT tests run it in a process of its own"]
+fn bench_for_the_sigint_tests() {
+    use clap::Parser as _;
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: crate::bench::BenchArgs,
+    }
+    let Ok(spec) = std::env::var(SIGINT_CHILD_VAR) else {
+        return;
+    };
+    let (suite, out): (PathBuf, String) = serde_json::from_str(&spec).unwrap();
+    let flags = ["--out", &out, "--save-baseline", "good", "--no-report"];
+    let args = [
+        "bench",
+        "--timeout",
+        "10",
+        "--seed",
+        "7",
+        "--format",
+        "json",
+    ];
+    let bench = Cli::parse_from(args.iter().chain(&flags)).bench;
+    let code = match crate::bench::run_binary(target("cpu"), &suite, &bench, false) {
+        Ok(r) => r.exit_code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            3
+        }
+    };
+    std::process::exit(i32::from(code));
+}
+
+/// A complete one-measurement run: the good baseline an interrupted run must not replace.
+fn complete_run() -> Run {
+    let spec = WorkloadSpec::new("selftest", "add_one", "fast", tensorbench_core::DType::F32);
+    let mut m = Measurement::skipped(&spec, CacheMode::Hot, "x");
+    (m.status, m.reason) = (Status::Ok, None);
+    m.stats = tensorbench_core::stats::summarize(&[10.0; 12], 0.95);
+    Run {
+        schema_version: tensorbench_core::schema::SCHEMA_VERSION,
+        run_id: "good".into(),
+        target: "cpu".into(),
+        profile: "quick".into(),
+        command: "test".into(),
+        started_at: "2026-01-01T00:00:00Z".into(),
+        finished_at: None,
+        status: RunStatus::Complete,
+        git: Default::default(),
+        machine: Default::default(),
+        build_profile: "bench".into(),
+        config: serde_json::Value::Null,
+        peaks: Default::default(),
+        measurements: vec![m],
+    }
+}
+
+/// What an interrupted `bench` left: its exit code, its stderr, the seconds from the last
+/// SIGINT to its exit, and its directories (results, `TMPDIR`).
+struct Interrupted {
+    code: Option<i32>,
+    stderr: String,
+    after_last: Duration,
+    out: tempfile::TempDir,
+    tmp: tempfile::TempDir,
+    fixture: PathBuf,
+    baseline: (PathBuf, Vec<u8>),
+}
+
+/// `bench --save-baseline good` over a good baseline, on the cpu fixture with its hung workload,
+/// in a process of its own; `times` SIGINTs once the hang has started.
+fn interrupted_bench(times: usize) -> Interrupted {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::process::CommandExt as _;
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let fixture = build("tensorbench-core", "--example", "selftest_suite", &[]);
+    let (out, tmp, bin) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let suite = bin.path().join("suite");
+    let text = format!(
+        "#!/bin/sh\nTENSORBENCH_FIXTURE_HANG=1 exec '{}' \"$@\" --no-probes\n",
+        fixture.display()
+    );
+    std::fs::write(&suite, text).unwrap();
+    std::fs::set_permissions(&suite, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let baseline = tensorbench_analysis::baseline::save_baseline_with(
+        out.path(),
+        "good",
+        &complete_run(),
+        false,
+    )
+    .unwrap();
+    let bytes = std::fs::read(&baseline).unwrap();
+    let spec = serde_json::to_string(&(&suite, out.path())).unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "supervise::tests::bench_for_the_sigint_tests",
+            "--ignored",
+        ])
+        .args(["--nocapture", "--test-threads=1"])
+        .env(SIGINT_CHILD_VAR, spec)
+        .env("TMPDIR", tmp.path())
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let started = Instant::now();
+    // The last fast workload done: the hung one is next.
+    while !lines
+        .last()
+        .is_some_and(|l: &String| l.ends_with("selftest/add_one/fast/f32/n=1024"))
+    {
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(line) => lines.push(line),
+            Err(_) if started.elapsed() < DEADLINE => {}
+            Err(e) => {
+                child::kill_tree(child.id());
+                panic!(
+                    "the fixture never reached its hang ({e}):\n{}",
+                    lines.join("\n")
+                );
+            }
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut signalled = Instant::now();
+    for i in 0..times {
+        if i > 0 {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let pid = i32::try_from(child.id()).unwrap();
+        // SAFETY: kill(2) with plain integers, to our own child.
+        unsafe { libc::kill(pid, libc::SIGINT) };
+        signalled = Instant::now();
+    }
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if signalled.elapsed() > DEADLINE {
+            child::kill_tree(child.id());
+            panic!(
+                "bench did not end after the interrupt:\n{}",
+                lines.join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let after_last = signalled.elapsed();
+    lines.extend(rx.try_iter());
+    Interrupted {
+        code,
+        stderr: lines.join("\n"),
+        after_last,
+        out,
+        tmp,
+        fixture: fixture.canonicalize().unwrap_or(fixture),
+        baseline: (baseline, bytes),
+    }
+}
+
+/// What both interrupts must leave: the stream of what finished (the three fast workloads,
+/// parseable, so `--resume` carries on from it), the good baseline byte-identical with no
+/// `.prev` copy, no suite running and no temp dir of the run.
+fn assert_interrupted_cleanly(r: &Interrupted) {
+    let (path, bytes) = &r.baseline;
+    assert_eq!(
+        &std::fs::read(path).unwrap(),
+        bytes,
+        "the baseline is byte-identical"
+    );
+    assert!(!path.with_file_name("good.prev.json").exists());
+    let streams: Vec<PathBuf> = walk(r.out.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    let [stream] = &streams[..] else {
+        panic!("one stream is left to resume: {streams:?}\n{}", r.stderr)
+    };
+    let run = load_run(stream).expect("the stream parses");
+    assert_ne!(run.status, RunStatus::Complete);
+    let ids: Vec<&str> = run.measurements.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(ids.iter().all(|id| id.contains("/fast/")), "{ids:?}");
+    assert_eq!(left_running(&r.fixture), [0; 0], "no suite left running");
+    let left: Vec<_> = std::fs::read_dir(r.tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        left.iter()
+            .all(|p| !p.to_string_lossy().contains("tensorbench-run-")),
+        "{left:?}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    entries
+        .flat_map(|e| {
+            let p = e.path();
+            if p.is_dir() { walk(&p) } else { vec![p] }
+        })
+        .collect()
+}
+
+/// One SIGINT: forwarded to the suite once; its hung workload never looks, so after the grace
+/// it is killed; bench exits 130, saving nothing over the good baseline, and the stream of what
+/// finished is left for `--resume`.
+#[test]
+fn one_sigint_to_bench_is_forwarded_once_and_the_run_ends_interrupted_and_resumable() {
+    let r = interrupted_bench(1);
+    assert_eq!(r.code, Some(130), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("interrupt: finishing the run file"),
+        "forwarded:\n{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("second interrupt"),
+        "once:\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("of the interrupt: killed it"),
+        "{}",
+        r.stderr
+    );
+    assert_interrupted_cleanly(&r);
+}
+
+/// Two SIGINTs: the second exits 130 at once, killing the suite, with the same guarantees.
+#[test]
+fn a_second_sigint_to_bench_exits_130_at_once_leaving_nothing_running() {
+    let r = interrupted_bench(2);
+    assert_eq!(r.code, Some(130), "{}", r.stderr);
+    // "At once": well before the grace an interrupted suite gets.
+    assert!(
+        r.after_last < STOP_GRACE,
+        "{:?}\n{}",
+        r.after_last,
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("of the interrupt: killed it"),
+        "{}",
+        r.stderr
+    );
+    assert_interrupted_cleanly(&r);
 }
