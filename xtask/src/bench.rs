@@ -193,7 +193,18 @@ fn run_target(target: &'static Target, args: &BenchArgs, several: bool) -> Resul
         }
     }
     let binary = workspace::build_binary(target.package, target.bin, features)?;
-    let inv = invocation(target, &binary, args)?;
+    run_binary(target, &binary, args, several)
+}
+
+/// Runs the built suite `binary` of `target` as `bench` does (supervised, repetitions merged,
+/// peers added, baseline saved, compared, reported); the fault tests run it on a fixture.
+pub(crate) fn run_binary(
+    target: &'static Target,
+    binary: &Path,
+    args: &BenchArgs,
+    several: bool,
+) -> Result<TargetRun> {
+    let inv = invocation(target, binary, args)?;
     let reps = args.repetitions.unwrap_or(1);
     let mut parts = Vec::new();
     let mut exit_code = 0;
@@ -224,7 +235,7 @@ fn run_target(target: &'static Target, args: &BenchArgs, several: bool) -> Resul
     }
     let run_path = merge_parts(&parts)?;
     if !args.peers.is_empty() && !interrupted {
-        exit_code = exit_code.max(add_peers(&binary, &inv, args, &run_path)?);
+        exit_code = exit_code.max(add_peers(binary, &inv, args, &run_path)?);
     }
     let run = store::load_run(&run_path)?;
     let name_for = |n: &str| baseline_name(n, target, several);

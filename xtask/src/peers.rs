@@ -279,18 +279,22 @@ pub fn run_peers(
     let out = scratch.path.join("peers.jsonl");
     let cmd = runner_command(python, &sel, peers, &workloads, tensors.as_deref(), &out);
     let limit = limits.runner(specs.len() * peers.len());
-    let measurements = match run_runner(cmd, python, &out, limit) {
-        Ok(RunnerExit::Finished(code)) => {
-            outcome.interrupted = code == Some(RUNNER_INTERRUPTED);
-            if code.is_none() {
-                outcome
-                    .notes
-                    .push("the peers runner was killed by a signal".into());
+    let measurements = match run_runner(cmd, python, limit)? {
+        RunnerExit::Finished(status) => {
+            outcome.interrupted = status.code() == Some(RUNNER_INTERRUPTED);
+            let ended = format!("the peers runner {}", child::describe_exit(status));
+            let written = written_measurements(&out)?;
+            if outcome.interrupted {
+                written
+            } else {
+                with_the_rest_failed(written, &specs, peers, sel.mode(), &ended, &mut outcome)
             }
-            read_measurements(&out)?
         }
-        Ok(RunnerExit::NotStarted(reason)) => skipped_all(&specs, peers, sel.mode(), &reason),
-        Err(e) => return Err(e),
+        RunnerExit::Stopped(reason) => {
+            let written = written_measurements(&out)?;
+            with_the_rest_failed(written, &specs, peers, sel.mode(), &reason, &mut outcome)
+        }
+        RunnerExit::NotStarted(reason) => skipped_all(&specs, peers, sel.mode(), &reason),
     };
     append_to_run(run_file, &measurements)?;
     outcome.count(&measurements);
@@ -449,8 +453,10 @@ fn dump_tensors(
 }
 
 enum RunnerExit {
-    /// The runner ran; its exit code (None when killed by a signal).
-    Finished(Option<i32>),
+    /// The runner ran to its end: an exit code, or a signal that killed it.
+    Finished(std::process::ExitStatus),
+    /// The runner ran past its limit and was stopped (this says so) with what it started.
+    Stopped(String),
     /// The interpreter could not be started: every peer measurement is skipped with this reason.
     NotStarted(String),
 }
@@ -501,8 +507,8 @@ fn runner_command(
 }
 
 /// Runs the runner `cmd` (by `python`) within `limit`; past it the runner is stopped with what it
-/// started and the answer is an error naming it and the limit.
-fn run_runner(mut cmd: Command, python: &Path, out: &Path, limit: Duration) -> Result<RunnerExit> {
+/// started, and the answer says so, naming it and the limit.
+fn run_runner(mut cmd: Command, python: &Path, limit: Duration) -> Result<RunnerExit> {
     let what = format!(
         "the peers runner ({} -m tensorbench_peers)",
         python.display()
@@ -515,19 +521,54 @@ fn run_runner(mut cmd: Command, python: &Path, out: &Path, limit: Duration) -> R
                 python.display()
             )));
         }
+        Err(e @ tensorbench_core::Error::TimedOut { .. }) => {
+            return Ok(RunnerExit::Stopped(e.to_string()));
+        }
         Err(e) => return Err(e.into()),
     };
     if status.code() == Some(RUNNER_BAD_INPUT) {
         crate::bad_input!("the peers runner refused its input (see its message above)");
     }
-    if !out.exists() {
-        anyhow::bail!(
-            "the peers runner ({}) exited {status} without writing {}",
-            python.display(),
-            out.display()
-        );
+    Ok(RunnerExit::Finished(status))
+}
+
+/// What the runner wrote before it ended (nothing, if it never opened its output).
+fn written_measurements(out: &Path) -> Result<Vec<Measurement>> {
+    if out.exists() {
+        read_measurements(out)
+    } else {
+        Ok(Vec::new())
     }
-    Ok(RunnerExit::Finished(status.code()))
+}
+
+/// `written`, plus a `failed` measurement (saying how the runner `ended`) for every peer
+/// measurement it should have written and did not: a runner that crashed or was stopped
+/// mid-run never passes for one that measured everything. Noted when any was missing.
+fn with_the_rest_failed(
+    mut written: Vec<Measurement>,
+    specs: &[WorkloadSpec],
+    peers: &[String],
+    mode: CacheMode,
+    ended: &str,
+    outcome: &mut PeersOutcome,
+) -> Vec<Measurement> {
+    let reason = format!("{ended} before measuring it");
+    let missing: Vec<Measurement> = skipped_all(specs, peers, mode, &reason)
+        .into_iter()
+        .filter(|m| !written.iter().any(|w| w.id == m.id))
+        .map(|mut m| {
+            m.status = Status::Failed;
+            m
+        })
+        .collect();
+    if !missing.is_empty() {
+        outcome.notes.push(format!(
+            "{ended}: {} peer measurement(s) recorded failed",
+            missing.len()
+        ));
+    }
+    written.extend(missing);
+    written
 }
 
 /// The id a peer measurement of `spec` gets, as the runner builds it:
@@ -823,7 +864,7 @@ mod tests {
         let python = Path::new("/nonexistent/python3");
         let (w, o) = (dir.path().join("w.json"), dir.path().join("o"));
         let cmd = runner_command(python, &sel, &peers, &w, None, &o);
-        let exit = run_runner(cmd, python, &o, Duration::from_secs(60)).unwrap();
+        let exit = run_runner(cmd, python, Duration::from_secs(60)).unwrap();
         let RunnerExit::NotStarted(reason) = exit else {
             panic!("expected NotStarted")
         };
@@ -886,13 +927,87 @@ mod tests {
             &o,
         );
         let started = std::time::Instant::now();
-        let err = run_runner(cmd, &python, &o, Duration::from_millis(500)).err();
-        let err = format!("{:#}", err.expect("a stalled runner is an error"));
+        let exit = run_runner(cmd, &python, Duration::from_millis(500)).unwrap();
+        let RunnerExit::Stopped(err) = exit else {
+            panic!("a stalled runner is stopped")
+        };
         assert!(
             err.contains("peers runner") && err.contains("still running after"),
             "{err}"
         );
         assert!(started.elapsed() < Duration::from_secs(30), "no hang");
+        assert!(!running(&marker), "nothing the runner started is left");
+    }
+
+    /// A stand-in `python` that writes one measurement and then crashes (`kill -SEGV`) or hangs,
+    /// run through `run_peers` as bench runs it: what it wrote is kept, and every peer
+    /// measurement it never wrote is `failed` saying how the runner ended; no panic, no error,
+    /// exit code 1, nothing it started left running.
+    #[test]
+    fn a_peers_runner_that_crashes_or_hangs_records_the_rest_failed_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("specs.json");
+        std::fs::write(&list, serde_json::to_vec(&specs()).unwrap()).unwrap();
+        let suite = script(
+            dir.path(),
+            "suite",
+            &format!("[ \"$1\" = --list-json ] && cat '{}'", list.display()),
+        );
+        let first = ok_measurement(&peer_id(&specs()[0], "numpy"), 7.0);
+        let line = serde_json::to_string(&first).unwrap();
+        let marker = format!("{}", 93_000 + std::process::id());
+        for (then, why) in [
+            ("kill -SEGV $$".to_string(), "killed by SIGSEGV (11)"),
+            (
+                format!("sleep {marker} & exec sleep {marker}"),
+                "still running after",
+            ),
+        ] {
+            // `--out FILE` is the runner's output: the stand-in writes one line to it, then `then`.
+            let body = format!(
+                "while [ \"$1\" != --out ]; do shift; done\necho '{line}' > \"$2\"\n{then}"
+            );
+            let python = script(dir.path(), "python", &body);
+            let run_file = write_run(dir.path(), &[ok_measurement("cpu-simd/x", 5.0)]);
+            let limits = Limits {
+                list: Duration::from_secs(1),
+                ..Limits::new(Duration::from_millis(100))
+            };
+            let outcome = run_peers(&suite, &[], &["numpy".into()], &run_file, &python, &limits)
+                .unwrap_or_else(|e| {
+                    panic!("{why}: a broken runner is recorded, not an error: {e:#}")
+                });
+            assert_eq!(
+                (
+                    outcome.appended,
+                    outcome.ok,
+                    outcome.failed,
+                    outcome.exit_code()
+                ),
+                (3, 1, 2, 1),
+                "{why}: {outcome:?}"
+            );
+            assert!(
+                outcome.notes.iter().any(|n| n.contains(why)),
+                "{:?}",
+                outcome.notes
+            );
+            let run = store::load_run(&run_file).expect("the run file parses");
+            assert_eq!(run.get(&first.id).map(|m| m.status), Some(Status::Ok));
+            let failed: Vec<&Measurement> = run
+                .measurements
+                .iter()
+                .filter(|m| m.status == Status::Failed)
+                .collect();
+            assert_eq!(failed.len(), 2, "{why}");
+            for m in failed {
+                let reason = m.reason.as_deref().unwrap_or_default();
+                assert!(
+                    reason.contains("peers runner") && reason.contains(why),
+                    "{reason}"
+                );
+            }
+        }
         assert!(!running(&marker), "nothing the runner started is left");
     }
 
@@ -930,8 +1045,8 @@ mod tests {
             ..Selection::default()
         };
         let cmd = runner_command(&python, &sel, &peers, &workloads, None, &out);
-        let exit = run_runner(cmd, &python, &out, Duration::from_secs(300)).unwrap();
-        assert!(matches!(exit, RunnerExit::Finished(Some(0))));
+        let exit = run_runner(cmd, &python, Duration::from_secs(300)).unwrap();
+        assert!(matches!(exit, RunnerExit::Finished(s) if s.success()));
         let ms = read_measurements(&out).unwrap();
         assert_eq!(ms.len(), 6);
         for m in ms.iter().filter(|m| m.backend == "numpy") {

@@ -51,6 +51,9 @@ static CHILD_PID: AtomicU32 = AtomicU32::new(0);
 /// The supervised run's temp dir, for the exit path that runs no destructor.
 static SCRATCH: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// How long an interrupted suite has to finish its run file before it is killed (its stream
+/// keeps what finished, for `--resume`): a workload hung in a kernel never looks at the signal.
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs `inv` to completion, restarting with `--resume` after each timed-out workload.
 pub fn run(inv: &Invocation) -> Result<Outcome> {
@@ -85,12 +88,12 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
                 record_failed(
                     &outcome,
                     &spec,
-                    &format!("crashed: {}", signal_name(signal)),
+                    &format!("crashed: {}", child::signal_name(signal)),
                 )?;
                 progress.note(&format!(
                     "{}: the suite was killed by {}; resuming after it",
                     spec.id,
-                    signal_name(signal)
+                    child::signal_name(signal)
                 ));
                 outcome.crashed.push(spec.id);
             }
@@ -176,15 +179,15 @@ fn watch(
     progress: &Progress,
 ) -> Result<Watch> {
     let mut current: Option<(WorkloadSpec, Instant)> = None;
+    let mut interrupted_at: Option<Instant> = None;
     loop {
         match events.recv_timeout(Duration::from_millis(200)) {
             Ok(Incoming::Event(e)) => on_event(e, &mut current, outcome, progress),
             Ok(Incoming::Eof) | Err(RecvTimeoutError::Disconnected) => {
-                use std::os::unix::process::ExitStatusExt as _;
                 let status = child.wait().context("waiting for the suite")?;
                 CHILD_PID.store(0, Ordering::SeqCst);
                 let interrupted = INTERRUPTED.load(Ordering::SeqCst);
-                return Ok(match (status.signal(), current, interrupted) {
+                return Ok(match (killed_by(status), current, interrupted) {
                     (Some(signal), Some((spec, _)), false) => Watch::Crashed {
                         spec: Box::new(spec),
                         signal,
@@ -194,12 +197,33 @@ fn watch(
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
-        if let Some((spec, since)) = &current
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            let since = *interrupted_at.get_or_insert_with(Instant::now);
+            if since.elapsed() > STOP_GRACE.min(cap) {
+                kill(child);
+                progress.note(&format!(
+                    "the suite did not stop within {:?} of the interrupt: killed it",
+                    STOP_GRACE.min(cap)
+                ));
+                return Ok(Watch::Exited(None));
+            }
+        } else if let Some((spec, since)) = &current
             && since.elapsed() > cap
-            && !INTERRUPTED.load(Ordering::SeqCst)
         {
             return Ok(Watch::TimedOut(Box::new(spec.clone())));
         }
+    }
+}
+
+/// The signal that killed the suite: its own death, or (exit code 128 + N) a launcher's report
+/// that a process it ran died of signal N, as `mpirun` and a shell report a rank or child
+/// killed by a signal. No suite exits above 128 of its own, except 130 for an interrupt.
+fn killed_by(status: std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt as _;
+    match (status.signal(), status.code()) {
+        (Some(signal), _) => Some(signal),
+        (None, Some(code)) if code != 130 && (129..=128 + 31).contains(&code) => Some(code - 128),
+        _ => None,
     }
 }
 
@@ -241,21 +265,6 @@ fn record_failed(outcome: &Outcome, spec: &WorkloadSpec, reason: &str) -> Result
     m.status = Status::Failed;
     writer.record(m)?;
     Ok(())
-}
-
-/// A signal's name as users know it, with its number.
-fn signal_name(signal: i32) -> String {
-    let name = match signal {
-        4 => "SIGILL",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL (the OOM killer, or another process)",
-        11 => "SIGSEGV",
-        15 => "SIGTERM",
-        _ => "signal",
-    };
-    format!("{name} ({signal})")
 }
 
 /// Kills the suite with everything it started, at once: its stream on disk is its state, and

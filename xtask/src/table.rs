@@ -1,7 +1,9 @@
 //! The terminal table and its Markdown twin: one row per measurement.
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
-use tensorbench_analysis::render::{MAX_SUMMARY_BYTES, cap_markdown, escape_markdown};
+use tensorbench_analysis::render::{
+    MAX_SUMMARY_BYTES, cap_markdown, escape_control, escape_markdown,
+};
 use tensorbench_core::schema::{Measurement, Run, Status};
 
 const HEADER: [&str; 11] = [
@@ -18,7 +20,9 @@ const HEADER: [&str; 11] = [
     "status",
 ];
 
-/// The run as a terminal table, with a one-line summary of statuses under it.
+/// The run as a terminal table, with a one-line summary of statuses under it. Text from the run
+/// file has its control characters escaped: no escape sequence or line break of a file's making
+/// reaches the terminal or a CI log.
 pub fn render(run: &Run) -> String {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED)
@@ -27,7 +31,7 @@ pub fn render(run: &Run) -> String {
     for m in &run.measurements {
         let cells = row(m);
         t.add_row(cells.into_iter().enumerate().map(|(i, c)| {
-            let cell = Cell::new(c);
+            let cell = Cell::new(escape_control(&c));
             // threads, median, ±CI, throughput, roofline: numbers.
             if (4..=8).contains(&i) {
                 cell.set_alignment(CellAlignment::Right)
@@ -36,7 +40,7 @@ pub fn render(run: &Run) -> String {
             }
         }));
     }
-    format!("{t}\n{}", summary_line(run))
+    format!("{t}\n{}", escape_control(&summary_line(run)))
 }
 
 /// The run as a GitHub-flavoured Markdown table. Every cell goes through the one Markdown
@@ -281,6 +285,43 @@ mod tests {
         assert!(
             rows[2].contains("a\\|b") && rows[2].contains("\\*\\*bold"),
             "{md}"
+        );
+    }
+
+    #[test]
+    fn terminal_rows_show_control_characters_as_escapes() {
+        let spec = tensorbench_core::WorkloadSpec::new(
+            "t",
+            "add\u{1b}]8;;http://x\u{7}",
+            "simd",
+            tensorbench_core::DType::F32,
+        );
+        let m = tensorbench_core::sampler::skipped(&spec, Default::default(), "a\r\n::error::x");
+        let run = tensorbench_core::schema::Run {
+            schema_version: tensorbench_core::schema::SCHEMA_VERSION,
+            run_id: "r\u{1b}[2J".into(),
+            target: "cpu".into(),
+            profile: "quick".into(),
+            command: String::new(),
+            started_at: String::new(),
+            finished_at: None,
+            status: tensorbench_core::schema::RunStatus::Complete,
+            git: Default::default(),
+            machine: Default::default(),
+            build_profile: "bench".into(),
+            config: serde_json::Value::Null,
+            peaks: Default::default(),
+            measurements: vec![m],
+        };
+        let text = render(&run);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("::error::")), "{text}");
+        assert!(
+            text.contains("\\u{1b}") && text.contains("\\r\\n"),
+            "{text}"
         );
     }
 

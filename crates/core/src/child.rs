@@ -135,6 +135,32 @@ pub fn status_within(cmd: &mut Command, what: &str, limit: Duration) -> Result<E
     Group::spawn(cmd, what)?.wait_within(limit)
 }
 
+/// A signal's name as users know it, with its number (`SIGSEGV (11)`): for the reason of a
+/// workload whose process it killed.
+pub fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL (the OOM killer, or another process)",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGTERM => "SIGTERM",
+        _ => "signal",
+    };
+    format!("{name} ({signal})")
+}
+
+/// How a child ended, for a message: `exited 3`, or `was killed by SIGSEGV (11)`.
+pub fn describe_exit(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt as _;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited {code}"),
+        (None, Some(signal)) => format!("was killed by {}", signal_name(signal)),
+        (None, None) => "ended".into(),
+    }
+}
+
 /// Sends `signal` to every live [`Group`] (for a signal handler about to exit).
 pub fn signal_all(signal: i32) {
     for &pgid in live().iter() {

@@ -5,7 +5,9 @@
 //! - `TENSORBENCH_FIXTURE_FAIL_RANK=R`: rank R panics in the first workload it runs (`R:hang`: it stops
 //!   responding instead), so a test can check that one bad rank fails the whole run, named;
 //! - `TENSORBENCH_FIXTURE_HANG_ID=ID`: workload ID never returns from `execute`, on every rank, so a
-//!   test can check that xtask's `--timeout` stops it and resumes the run after it.
+//!   test can check that xtask's `--timeout` stops it and resumes the run after it;
+//!   `ID:abort` or `ID:segv`: the last rank aborts (SIGABRT) or faults (SIGSEGV) in ID instead, so
+//!   a test can check that a crashed rank is recorded `failed` and the run resumed after it.
 //!
 //! ```text
 //! cargo build -p tensorbench-distributed --example fault_suite
@@ -29,6 +31,23 @@ const HANG_ID_VAR: &str = "TENSORBENCH_FIXTURE_HANG_ID";
 enum Fault {
     Panic,
     Hang,
+    Abort,
+    Segv,
+}
+
+/// The workload `TENSORBENCH_FIXTURE_HANG_ID` names and what it does there on `rank` of `size`:
+/// `ID` hangs on every rank; `ID:abort` and `ID:segv` crash the last rank only, so the others
+/// wait in the collective until mpirun stops them.
+fn id_fault(value: &str, rank: usize, size: usize) -> (&str, Option<Fault>) {
+    let crash = match value.rsplit_once(':') {
+        Some((id, "abort")) => Some((id, Fault::Abort)),
+        Some((id, "segv")) => Some((id, Fault::Segv)),
+        _ => None,
+    };
+    match crash {
+        Some((id, fault)) => (id, (rank + 1 == size).then_some(fault)),
+        None => (value, Some(Fault::Hang)),
+    }
 }
 
 /// The fault `TENSORBENCH_FIXTURE_FAIL_RANK` asks of `rank`, if any.
@@ -65,6 +84,17 @@ impl Workload for Faulty {
             Fault::Hang => loop {
                 std::thread::sleep(Duration::from_secs(1));
             },
+            Fault::Abort => {
+                crash_pause();
+                std::process::abort()
+            }
+            Fault::Segv => {
+                crash_pause();
+                // A real fault, as in core's selftest_suite: std's handler lets it kill us.
+                // SAFETY: none; this fixture exists to crash its process on purpose.
+                unsafe { std::ptr::null_mut::<u8>().write_volatile(1) };
+                unreachable!("the write above faults");
+            }
         }
     }
     fn sync(&mut self) -> Result<()> {
@@ -87,14 +117,25 @@ impl Workload for Faulty {
     }
 }
 
+/// A moment before a crash, as a crash mid-kernel has: rank 0's start event for the workload
+/// reaches xtask before mpirun tears the job down.
+fn crash_pause() {
+    std::thread::sleep(Duration::from_millis(300));
+}
+
 fn main() -> ExitCode {
     let fail_rank = std::env::var(FAIL_RANK_VAR).ok();
     let hang_id = std::env::var(HANG_ID_VAR).ok();
     // One switch for the whole rank: only the first workload it runs after `--filter` fails.
     let first = Arc::new(AtomicBool::new(true));
     tensorbench_distributed::suite::main_with_wrapper(move |layout: &Layout, inner| {
-        let (fault, armed) = if hang_id.as_deref() == Some(inner.spec().id.as_str()) {
-            (Fault::Hang, Arc::new(AtomicBool::new(true)))
+        let by_id = hang_id
+            .as_deref()
+            .map(|v| id_fault(v, layout.rank, layout.size))
+            .filter(|(id, _)| *id == inner.spec().id);
+        let (fault, armed) = if let Some((_, fault)) = by_id {
+            let Some(fault) = fault else { return inner };
+            (fault, Arc::new(AtomicBool::new(true)))
         } else if let Some(f) = fail_rank
             .as_deref()
             .and_then(|v| rank_fault(v, layout.rank))
@@ -121,5 +162,14 @@ mod tests {
         assert_eq!(rank_fault("1", 0), None);
         assert_eq!(rank_fault("2:hang", 2), Some(Fault::Hang));
         assert_eq!(rank_fault("x", 0), None);
+    }
+
+    #[test]
+    fn an_id_hangs_everywhere_or_crashes_the_last_rank() {
+        assert_eq!(id_fault("a/b", 0, 2), ("a/b", Some(Fault::Hang)));
+        assert_eq!(id_fault("a/b:abort", 1, 2), ("a/b", Some(Fault::Abort)));
+        assert_eq!(id_fault("a/b:segv", 1, 2), ("a/b", Some(Fault::Segv)));
+        assert_eq!(id_fault("a/b:segv", 0, 2), ("a/b", None));
+        assert_eq!(id_fault("a:b", 0, 2), ("a:b", Some(Fault::Hang)));
     }
 }

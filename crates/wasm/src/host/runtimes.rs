@@ -262,7 +262,15 @@ fn stream_node(
         text
     });
     let result = pump(&rx, idle, on_line, || {
-        anyhow!("node exited before its reply ended")
+        // Its stdout closed: it has exited, or is about to. How it ended (a signal named) is
+        // the measurement's reason.
+        match child.wait_within(tensorbench_core::child::GRACE) {
+            Ok(status) => anyhow!(
+                "node {} before its reply ended",
+                tensorbench_core::child::describe_exit(status)
+            ),
+            Err(_) => anyhow!("node closed its output before its reply ended"),
+        }
     });
     child.terminate();
     result.map_err(|e| match errors.join() {
