@@ -148,8 +148,8 @@ fn pair(
         return Ok(Paired::NotTimed { status, reason });
     }
     let (samples, legs) = match sample_legs(s, &batches, &cpus, plan, rng)? {
-        Ok(done) => done,
-        Err(reason) => {
+        Sampled::Legs(samples, legs) => (samples, legs),
+        Sampled::WrongReply(reason) => {
             finish(s)?;
             return Ok(Paired::NotTimed {
                 status: Status::Failed,
@@ -162,22 +162,21 @@ fn pair(
     Ok(Paired::Sampled(Round { base, head }, legs))
 }
 
-/// Legs a side may run per round, at most, to get its clean ones.
+/// Legs a side may run per round, at most, to get its clean ones (a multiple of `plan.legs`).
 const MAX_LEGS_FACTOR: usize = 2;
 
 /// Alternating legs until each side has `plan.legs` clean ones (no steal on its CPUs) or has run
 /// [`MAX_LEGS_FACTOR`] × as many. A leg the host stole from is kept in the record but not in the
 /// samples: on this project's VM such legs were 5% slower at the median and three times as
 /// dispersed as clean ones, and they made a round's ratio a third noisier. A side left with no
-/// clean leg keeps all of its legs. The inner `Err` is a side's wrong reply.
-type Legs = ([Vec<f64>; 2], Vec<Leg>);
+/// clean leg keeps all of its legs.
 fn sample_legs(
     s: &mut [Server; 2],
     batches: &[usize; 2],
     cpus: &[usize],
     plan: &Plan,
     rng: &mut ChaCha8Rng,
-) -> Result<Result<Legs, String>, ServerError> {
+) -> Result<Sampled, ServerError> {
     let mut clean = [Vec::new(), Vec::new()];
     let mut stolen = [Vec::new(), Vec::new()];
     let mut legs = Vec::with_capacity(2 * plan.legs);
@@ -195,7 +194,7 @@ fn sample_legs(
                 .zip(before)
                 .map(|(a, b)| a.saturating_sub(b));
             let Reply::Samples { ns } = reply else {
-                return Ok(Err(format!("{}: {reply:?}", LABELS[side])));
+                return Ok(Sampled::WrongReply(format!("{}: {reply:?}", LABELS[side])));
             };
             legs.push(Leg {
                 side,
@@ -215,7 +214,13 @@ fn sample_legs(
             clean[side] = std::mem::take(&mut stolen[side]);
         }
     }
-    Ok(Ok((clean, legs)))
+    Ok(Sampled::Legs(clean, legs))
+}
+
+/// What a round's legs gave: each side's kept samples and every leg, or a side's wrong reply.
+enum Sampled {
+    Legs([Vec<f64>; 2], Vec<Leg>),
+    WrongReply(String),
 }
 
 fn median(ns: &[f64]) -> f64 {
