@@ -199,6 +199,26 @@ fn summary_line(run: &Run) -> String {
 mod tests {
     use super::*;
 
+    /// A complete cpu run of one measurement.
+    fn run_of(run_id: &str, m: tensorbench_core::Measurement) -> tensorbench_core::schema::Run {
+        tensorbench_core::schema::Run {
+            schema_version: tensorbench_core::schema::SCHEMA_VERSION,
+            run_id: run_id.into(),
+            target: "cpu".into(),
+            profile: "quick".into(),
+            command: String::new(),
+            started_at: String::new(),
+            finished_at: None,
+            status: tensorbench_core::schema::RunStatus::Complete,
+            git: Default::default(),
+            machine: Default::default(),
+            build_profile: "bench".into(),
+            config: serde_json::Value::Null,
+            peaks: Default::default(),
+            measurements: vec![m],
+        }
+    }
+
     #[test]
     fn unstable_and_small_n_show_in_the_row() {
         let samples: Vec<f64> = (0..3).map(f64::from).map(|x| 100.0 + x).collect();
@@ -262,22 +282,7 @@ mod tests {
             "line1\n| injected |\r\n**bold**",
         );
         m.status = Status::Skipped;
-        let run = tensorbench_core::schema::Run {
-            schema_version: tensorbench_core::schema::SCHEMA_VERSION,
-            run_id: "<b>run</b>\nid".into(),
-            target: "cpu".into(),
-            profile: "quick".into(),
-            command: String::new(),
-            started_at: String::new(),
-            finished_at: None,
-            status: tensorbench_core::schema::RunStatus::Complete,
-            git: Default::default(),
-            machine: Default::default(),
-            build_profile: "bench".into(),
-            config: serde_json::Value::Null,
-            peaks: Default::default(),
-            measurements: vec![m],
-        };
+        let run = run_of("<b>run</b>\nid", m);
         let md = render_markdown(&run);
         assert!(!md.contains("<script") && !md.contains("<b>"), "{md}");
         let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
@@ -297,22 +302,7 @@ mod tests {
             tensorbench_core::DType::F32,
         );
         let m = tensorbench_core::sampler::skipped(&spec, Default::default(), "a\r\n::error::x");
-        let run = tensorbench_core::schema::Run {
-            schema_version: tensorbench_core::schema::SCHEMA_VERSION,
-            run_id: "r\u{1b}[2J".into(),
-            target: "cpu".into(),
-            profile: "quick".into(),
-            command: String::new(),
-            started_at: String::new(),
-            finished_at: None,
-            status: tensorbench_core::schema::RunStatus::Complete,
-            git: Default::default(),
-            machine: Default::default(),
-            build_profile: "bench".into(),
-            config: serde_json::Value::Null,
-            peaks: Default::default(),
-            measurements: vec![m],
-        };
+        let run = run_of("r\u{1b}[2J", m);
         let text = render(&run);
         assert!(
             !text.chars().any(|c| c.is_control() && c != '\n'),

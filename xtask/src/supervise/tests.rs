@@ -342,23 +342,33 @@ fn faulty_node(dir: &Path, real: &Path, lines: usize, then: &str) -> PathBuf {
     script
 }
 
-#[test]
-fn wasm_a_runtime_that_hangs_mid_batch_is_stopped_recorded_failed_and_the_run_goes_on() {
+/// Node and the wasm suite binary, with both modules built here, outside the supervised run's
+/// deadline (the suite builds them before it times anything, and finds them fresh); `None` after
+/// a skip line when Node or the wasm toolchain is missing.
+fn wasm_suite_and_node() -> Option<(PathBuf, PathBuf)> {
     use tensorbench_wasm::host::build::{self, Variant};
     use tensorbench_wasm::host::{runtimes, wasm_required};
     let node = build::check_toolchain().and_then(|()| runtimes::detect(runtimes::Runtime::Node));
     let node = match node {
         Ok(found) => found.binary,
         Err(m) if wasm_required() => panic!("TENSORBENCH_REQUIRE_WASM=1 but {m}"),
-        Err(m) => return eprintln!("skipped: {m}"),
+        Err(m) => {
+            eprintln!("skipped: {m}");
+            return None;
+        }
     };
-    // Built here, outside the supervised run's deadline (the suite builds them before it times
-    // anything, and finds them fresh).
     for v in Variant::ALL {
         build::build(v).unwrap_or_else(|e| panic!("{e:#}"));
     }
     let t = target("wasm");
-    let program = build(t.package, "--bin", t.bin, t.features);
+    Some((node, build(t.package, "--bin", t.bin, t.features)))
+}
+
+#[test]
+fn wasm_a_runtime_that_hangs_mid_batch_is_stopped_recorded_failed_and_the_run_goes_on() {
+    let Some((node, program)) = wasm_suite_and_node() else {
+        return;
+    };
     let (dir, bin) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut args = suite_args(dir.path(), "/(add|dot)/.*n=65536");
     args.extend(strings(&["--runtime", "node"]));
@@ -435,19 +445,9 @@ fn distributed_a_rank_that_crashes_under_mpirun_is_recorded_failed_with_its_sign
 
 #[test]
 fn wasm_a_runtime_killed_by_a_signal_fails_its_workload_naming_the_signal_and_the_run_goes_on() {
-    use tensorbench_wasm::host::build::{self, Variant};
-    use tensorbench_wasm::host::{runtimes, wasm_required};
-    let node = build::check_toolchain().and_then(|()| runtimes::detect(runtimes::Runtime::Node));
-    let node = match node {
-        Ok(found) => found.binary,
-        Err(m) if wasm_required() => panic!("TENSORBENCH_REQUIRE_WASM=1 but {m}"),
-        Err(m) => return eprintln!("skipped: {m}"),
+    let Some((node, program)) = wasm_suite_and_node() else {
+        return;
     };
-    for v in Variant::ALL {
-        build::build(v).unwrap_or_else(|e| panic!("{e:#}"));
-    }
-    let t = target("wasm");
-    let program = build(t.package, "--bin", t.bin, t.features);
     let (dir, bin) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut args = suite_args(dir.path(), "/add/.*n=65536");
     args.extend(strings(&["--runtime", "node"]));
