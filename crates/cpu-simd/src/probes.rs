@@ -62,10 +62,15 @@ const PLATEAU_POINTS: usize = 2;
 /// Larger sizes would only measure DRAM again.
 pub fn plateau(points: &[(usize, f64)]) -> Option<usize> {
     let (k, _) = knee(points)?;
-    let past = points.iter().filter(|p| p.0 > k).count();
-    let top = points.iter().map(|p| p.1).fold(0.0, f64::max);
     let at_knee = points.iter().find(|p| p.0 == k)?.1;
-    (past >= PLATEAU_POINTS && at_knee < (1.0 - KNEE_TOLERANCE) * top).then_some(k)
+    // Flat both ways: a larger size that is faster than the knee means the sweep is noise here.
+    let flat = |b: f64| (b - at_knee).abs() <= KNEE_TOLERANCE * at_knee;
+    let past: Vec<f64> = points.iter().filter(|p| p.0 > k).map(|p| p.1).collect();
+    let top = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    (past.len() >= PLATEAU_POINTS
+        && past.iter().all(|&b| flat(b))
+        && at_knee < (1.0 - KNEE_TOLERANCE) * top)
+        .then_some(k)
 }
 
 /// What decided a DRAM probe's array size.
@@ -1210,6 +1215,15 @@ mod tests {
         let flat: Vec<_> = p.iter().map(|&(b, _)| (b, 40.0)).collect();
         assert_eq!(plateau(&flat), None);
         assert_eq!(plateau(&[]), None);
+        // Seen on this VM: a slow 16 MiB point, then 32 MiB faster again. Not a plateau.
+        let mib = 1 << 20;
+        let noisy = [
+            (8 * mib, 27.7),
+            (16 * mib, 20.1),
+            (32 * mib, 32.4),
+            (64 * mib, 20.9),
+        ];
+        assert_eq!(plateau(&noisy), None);
     }
 
     #[test]
