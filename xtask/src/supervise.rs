@@ -65,17 +65,13 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
     let progress = Progress::new();
     // The suite's temp dir (`TMPDIR`): the runtimes' profiles and scratch files land in it, and
     // it goes when the run ends, however the suite ended (a timeout kill runs no destructor).
-    let scratch = tempfile::Builder::new()
-        .prefix("tensorbench-run-")
-        .tempdir()
-        .context("creating the run's temp dir")?;
-    *scratch_slot() = Some(scratch.path().to_path_buf());
+    let scratch = Scratch::new()?;
     loop {
         let mut args = inv.args.clone();
         if let Some(stream) = &outcome.stream {
             args.extend(["--resume".into(), stream.display().to_string()]);
         }
-        let mut child = spawn(inv, &args, scratch.path())?;
+        let mut child = spawn(inv, &args, &scratch.0)?;
         let events = read_events(&mut child);
         match watch(
             &mut child,
@@ -115,7 +111,7 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
         }
     }
     progress.finish();
-    *scratch_slot() = None;
+    drop(scratch);
     // Reset: the next Ctrl-C (during a comparison, another repetition) must act on its own.
     outcome.interrupted = INTERRUPTED.swap(false, Ordering::SeqCst);
     Ok(outcome)
@@ -123,6 +119,37 @@ pub fn run(inv: &Invocation) -> Result<Outcome> {
 
 fn scratch_slot() -> std::sync::MutexGuard<'static, Option<PathBuf>> {
     SCRATCH.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The run's temp dir, published in [`SCRATCH`] for the exiting signal handler. Whoever
+/// empties the slot removes the dir while holding its lock: a second Ctrl-C that lands while
+/// the run ends (its kill wakes the main thread) either removes it itself or waits till it
+/// is gone, and never exits between the two.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("tensorbench-run-")
+            .tempdir()
+            .context("creating the run's temp dir")?
+            .keep();
+        *scratch_slot() = Some(dir.clone());
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        remove_scratch(&mut scratch_slot());
+    }
+}
+
+/// Empties the slot and removes its dir, under the caller's hold of the lock.
+fn remove_scratch(slot: &mut Option<PathBuf>) {
+    if let Some(dir) = slot.take() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 fn spawn(inv: &Invocation, args: &[String], tmp: &std::path::Path) -> Result<Child> {
@@ -314,9 +341,7 @@ pub(crate) fn install_signal_forwarding() {
                     child::kill_tree(pid);
                 }
                 child::signal_all(libc::SIGKILL);
-                if let Some(dir) = scratch_slot().take() {
-                    let _ = std::fs::remove_dir_all(dir);
-                }
+                remove_scratch(&mut scratch_slot());
                 std::process::exit(130);
             }
         }
