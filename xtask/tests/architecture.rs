@@ -5,7 +5,8 @@
 //!   analysis and report read runs through the schema crate and never build the harness, and the
 //!   schema crate stays free of the harness's dependencies;
 //! * "only core has a timing loop", by a source scan (see [`clock_calls`]);
-//! * errors are typed: no `Result<_, String>` in product code (see [`string_errors`]).
+//! * errors are typed: no `Result<_, String>` in product code (see [`string_errors`]);
+//! * the SIMD kernels hand no vector op to a closure (see [`closures`]).
 
 use regex::Regex;
 use serde_json::Value;
@@ -522,4 +523,65 @@ fn every_environment_variable_is_prefixed_and_documented() {
 fn the_scan_finds_an_unprefixed_variable() {
     let source = r#"std::env::var("TENSORBENCH_NODE"); env::var_os("MY_KNOB"); var("HOME")"#;
     assert_eq!(foreign_variables(source), ["MY_KNOB"]);
+}
+
+/// Closures on the lines of `source` (product code, not comments or tests): `|args|` opened after
+/// `(`, `,` or `=`, with or without `move`.
+fn closures(source: &str) -> Vec<String> {
+    let closure = Regex::new(r"[(,=]\s*(move\s+)?\|").unwrap();
+    let mut found = Vec::new();
+    for (i, raw) in source.lines().enumerate() {
+        if raw.trim() == "#[cfg(test)]" {
+            break;
+        }
+        let line = raw.split("//").next().unwrap_or_default();
+        if closure.is_match(line) {
+            found.push(format!("{}: {}", i + 1, raw.trim()));
+        }
+    }
+    found
+}
+
+/// "A SIMD kernel hands no vector op to a closure": a closure given to an iterator adapter or
+/// `array::map` is compiled inside that adapter, outside the kernel's `#[target_feature]`
+/// function, so each intrinsic in it becomes a call (the AVX2 sum ran at a fifth of the scalar
+/// one this way). The kernels generic over `Lanes` (`cpu-simd/src/kernels/simd/`, but for the
+/// portable lanes, whose plain arrays need no feature, and the dispatch in `mod.rs`) use loops.
+#[test]
+fn simd_kernels_hand_no_vector_op_to_a_closure() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/cpu-simd/src/kernels/simd");
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    let mut violations = Vec::new();
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if ["lanes.rs", "mod.rs", "tests.rs"].contains(&name.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for hit in closures(&text) {
+            violations.push(format!("{}:{hit}", file.display()));
+        }
+    }
+    assert!(
+        dir.join("reduce.rs").exists(),
+        "the scan reads the SIMD kernels"
+    );
+    assert!(
+        violations.is_empty(),
+        "write these as loops (see kernels/simd/reduce.rs):\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_scan_finds_closures_and_skips_bitwise_or_and_tests() {
+    let source = "let v = [0, 1].map(|k| s.load(p.add(k)));\nlet m = a | b;\n\
+                  let f = move |x| x;\nif a || b {}\n// .map(|x| x)\n#[cfg(test)]\nx.map(|y| y);";
+    let hits = closures(source);
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(
+        hits[0].starts_with("1:") && hits[1].starts_with("3:"),
+        "{hits:?}"
+    );
 }

@@ -21,12 +21,21 @@ pub(crate) const fn chain_count<S: Lanes>() -> usize {
 
 #[inline(always)]
 fn chains<S: Lanes, const C: usize>(s: S, iters: usize, a: f32, b: f32) -> f32 {
-    let mut acc: [S::V; C] = std::array::from_fn(|i| s.splat(i as f32));
+    // Loops, not `from_fn`/`map`: closures would run outside the target feature (see
+    // `reduce::reduce`).
+    let mut acc = [s.splat(0.0); C];
+    for (i, x) in acc.iter_mut().enumerate() {
+        *x = s.splat(i as f32);
+    }
     let (va, vb) = (s.splat(a), s.splat(b));
     for _ in 0..iters {
         for x in acc.iter_mut() {
             *x = s.fma(*x, va, vb);
         }
     }
-    acc.iter().map(|&v| s.reduce_add(v)).sum()
+    let mut total = 0.0;
+    for &v in &acc {
+        total += s.reduce_add(v);
+    }
+    total
 }
