@@ -65,7 +65,7 @@ pub enum StopRule {
 pub(crate) const PROBE_TIME_CAP_S: f64 = 3.0;
 /// A probe's time cap is never below this: a DRAM-sized probe takes tens of milliseconds a sample,
 /// and its best needs a few dozen to settle on a shared machine; one that settles stops sooner.
-pub(crate) const PROBE_MIN_MAX_TIME_S: f64 = 1.0;
+pub(crate) const PROBE_MIN_MAX_TIME_S: f64 = 2.0;
 
 fn yes() -> bool {
     true

@@ -50,6 +50,14 @@ pub trait Workload: Send {
         BTreeMap::new()
     }
 
+    /// Frees what `prepare` allocated, so that the driver may keep the workload after its turn
+    /// and measure it again (a probe whose ceiling a result beat is measured once more at the
+    /// end of the run). `true` once freed. The default frees nothing and says `false`; the
+    /// driver then drops the workload after its turn and never measures it again.
+    fn release(&mut self) -> bool {
+        false
+    }
+
     /// Adds what was measured beside time to the finished measurement (bandwidths of a
     /// collective, wrong elements, ...). Called once after the sampler, whatever the status; under
     /// MPI on every rank in the same order, so it may be collective.

@@ -121,3 +121,123 @@ fn a_probe_publishes_its_fastest_sample_and_samples_until_it_settles() {
     // The probe rule's floor: enough samples for its best to settle.
     assert!(probe.samples_ns.len() >= tensorbench_core::stats::MIN_DEPENDENT_N);
 }
+
+/// A probe that a busy machine slowed on its first turn (each execute also sleeps), running at
+/// its own speed when measured again; `releases` says whether it lets the driver keep it.
+struct SlowedFirst {
+    inner: AddOne,
+    slowed: bool,
+    releases: bool,
+}
+
+impl tensorbench_core::Workload for SlowedFirst {
+    fn spec(&self) -> &tensorbench_core::WorkloadSpec {
+        &self.inner.spec
+    }
+    fn prepare(&mut self, seed: u64) -> tensorbench_core::Result<()> {
+        self.inner.prepare(seed)
+    }
+    fn execute(&mut self) {
+        self.inner.execute();
+        if self.slowed {
+            std::thread::sleep(std::time::Duration::from_micros(300));
+        }
+    }
+    fn validate(&mut self) -> tensorbench_core::Result<tensorbench_core::schema::Validation> {
+        self.inner.validate()
+    }
+    fn release(&mut self) -> bool {
+        if self.releases {
+            self.slowed = false;
+            (self.inner.x, self.inner.y) = (Vec::new(), Vec::new());
+        }
+        self.releases
+    }
+}
+
+/// `y = x + 1` done twice per execute, declaring the bytes of once: half the probe's rate.
+struct Twice(AddOne);
+
+impl tensorbench_core::Workload for Twice {
+    fn spec(&self) -> &tensorbench_core::WorkloadSpec {
+        &self.0.spec
+    }
+    fn prepare(&mut self, seed: u64) -> tensorbench_core::Result<()> {
+        self.0.prepare(seed)
+    }
+    fn execute(&mut self) {
+        self.0.execute();
+        self.0.execute();
+    }
+    fn validate(&mut self) -> tensorbench_core::Result<tensorbench_core::schema::Validation> {
+        self.0.validate()
+    }
+}
+
+/// An L1 rule over the probe's best rate, a capacity that holds the result below.
+fn l1_rule() -> Ceiling {
+    Ceiling::Derived(Arc::new(|m, peaks| {
+        let (gbps, _) = tensorbench_core::roofline::best_rates(m);
+        let key = bandwidth_key(Level::L1, 1);
+        let best = peaks
+            .get(&key)
+            .map_or(0.0, |&b: &f64| b)
+            .max(gbps.unwrap_or(0.0));
+        BTreeMap::from([(key, best), (capacity_key(Level::L1, 1), 1e6)])
+    }))
+}
+
+fn register_slowed(suite: &mut Suite, releases: bool, slowed: bool) {
+    let probe = SlowedFirst {
+        inner: AddOne::new(4096).named("l1_probe"),
+        slowed,
+        releases,
+    };
+    suite.add_probe(probe, l1_rule());
+    suite.add(Twice(AddOne::new(4096)));
+}
+
+fn recheck_ids(run: &tensorbench_core::Run) -> Vec<&str> {
+    let ids = run.measurements.iter().map(|m| m.id.as_str());
+    ids.filter(|id| id.contains("pass=recheck")).collect()
+}
+
+#[test]
+fn a_probe_a_result_beat_is_measured_again_and_the_result_placed_under_the_raised_ceiling() {
+    let run = run_one_thread(|s, _| register_slowed(s, true, true));
+    assert_eq!(
+        recheck_ids(&run),
+        ["test/l1_probe/scalar/f32/n=4096,pass=recheck"]
+    );
+    let result = run.measurements.iter().find(|m| m.op == "add_one").unwrap();
+    let r = result.roofline.as_ref().expect("placed");
+    assert!(r.above_ceiling.is_none(), "{r:?}");
+    assert!(r.pct_of_peak <= 1.0);
+    assert_eq!(
+        r.ceiling_value,
+        Some(run.peaks["cpu"]["bandwidth_l1_gbps_t1"])
+    );
+    let first = &run.measurements[0];
+    let (slowed_rate, _) = tensorbench_core::roofline::best_rates(first);
+    assert!(
+        r.ceiling_value.unwrap() > 2.0 * slowed_rate.unwrap(),
+        "raised"
+    );
+}
+
+#[test]
+fn a_probe_that_cannot_be_released_is_not_measured_again_and_the_result_stays_flagged() {
+    let run = run_one_thread(|s, _| register_slowed(s, false, true));
+    assert!(recheck_ids(&run).is_empty());
+    let result = run.measurements.iter().find(|m| m.op == "add_one").unwrap();
+    let r = result.roofline.as_ref().expect("placed");
+    assert!(r.above_ceiling.is_some(), "{r:?}");
+}
+
+#[test]
+fn a_ceiling_no_result_beat_is_not_measured_again() {
+    let run = run_one_thread(|s, _| register_slowed(s, true, false));
+    assert!(recheck_ids(&run).is_empty());
+    let result = run.measurements.iter().find(|m| m.op == "add_one").unwrap();
+    assert!(result.roofline.as_ref().unwrap().above_ceiling.is_none());
+}

@@ -3,7 +3,7 @@
 //! measurement; when the run ends, the whole run is written to `<run-id>.json` through a temporary
 //! file and an atomic rename, and the stream is removed. Readers accept either form.
 
-use crate::schema::{Measurement, Run, RunStatus, SCHEMA_VERSION};
+use crate::schema::{Measurement, Roofline, Run, RunStatus, SCHEMA_VERSION};
 /// What the functions here fail with, reachable as `store::Error` from re-exports too.
 pub use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,14 @@ pub enum Record {
     },
     /// One finished measurement.
     Measurement(Box<Measurement>),
+    /// A recorded measurement placed again, under ceilings a later probe raised (the probes
+    /// measured again at the end of a run whose results beat them).
+    Placement {
+        /// The measurement's id.
+        id: String,
+        /// Its new placement.
+        roofline: Option<Box<Roofline>>,
+    },
     /// The run is over: the stream is complete.
     End {
         /// How the run ended.
@@ -137,6 +145,16 @@ impl RunWriter {
     pub fn record(&mut self, m: Measurement) -> Result<()> {
         self.append(&Record::Measurement(Box::new(m.clone())))?;
         self.run.measurements.push(m);
+        Ok(())
+    }
+
+    /// Places the recorded measurement `id` again (see [`Record::Placement`]).
+    pub fn place(&mut self, id: &str, roofline: Option<Roofline>) -> Result<()> {
+        self.append(&Record::Placement {
+            id: id.to_string(),
+            roofline: roofline.clone().map(Box::new),
+        })?;
+        apply_placement(&mut self.run, id, roofline);
         Ok(())
     }
 
@@ -289,6 +307,9 @@ pub fn read_stream(path: &Path) -> Result<Run> {
                 r.peaks.entry(device).or_default().extend(values)
             }
             (Record::Measurement(m), Some(r)) => r.measurements.push(*m),
+            (Record::Placement { id, roofline }, Some(r)) => {
+                apply_placement(r, &id, roofline.map(|b| *b))
+            }
             (
                 Record::End {
                     status,
@@ -307,6 +328,12 @@ pub fn read_stream(path: &Path) -> Result<Run> {
         run.status = RunStatus::Interrupted;
     }
     Ok(run)
+}
+
+fn apply_placement(run: &mut Run, id: &str, roofline: Option<Roofline>) {
+    if let Some(m) = run.measurements.iter_mut().rev().find(|m| m.id == id) {
+        m.roofline = roofline;
+    }
 }
 
 /// The current UTC time as RFC 3339.

@@ -163,3 +163,36 @@ fn bad_files_get_errors_that_name_file_and_problem() {
     let missing = store::load_run(&d.join("nope.json")).unwrap_err();
     assert!(matches!(missing, Error::Io { .. }) && missing.to_string().contains("nope.json"));
 }
+
+/// A measurement placed again (probes measured again at the end of a run) has its new placement
+/// in the finished file and in the stream it is resumed from, the latest one winning.
+#[test]
+fn a_measurement_placed_again_keeps_its_new_placement_in_file_and_stream() {
+    use tensorbench_schema::schema::{Bound, Roofline};
+    let placed = |pct: f64| Roofline {
+        bound: Bound::Memory,
+        pct_of_peak: pct,
+        intensity: None,
+        ceiling: "bandwidth_l1_gbps_t1".into(),
+        level: Some("L1".into()),
+        ceiling_threads: Some(1),
+        ceiling_value: Some(10.0),
+        above_ceiling: None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = RunWriter::create(dir.path(), run()).unwrap();
+    let mut m = measurement("a");
+    m.roofline = Some(placed(1.3));
+    w.record(m).unwrap();
+    w.record(measurement("b")).unwrap();
+    w.place(&measurement("a").id, Some(placed(0.9))).unwrap();
+    w.place(&measurement("a").id, Some(placed(0.8))).unwrap();
+    let from_stream = store::read_stream(w.stream_path()).unwrap();
+    let path = w.finish(RunStatus::Complete).unwrap();
+    let from_file = store::load_run(&path).unwrap();
+    for run in [from_stream, from_file] {
+        let r = run.measurements[0].roofline.as_ref().expect("placed");
+        assert_eq!(r.pct_of_peak, 0.8);
+        assert!(run.measurements[1].roofline.is_none(), "b untouched");
+    }
+}
