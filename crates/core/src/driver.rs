@@ -369,8 +369,9 @@ struct Driver<'a> {
     interrupted: bool,
     /// Probes kept (released) after their turn, to measure again at the end of the run.
     kept: Vec<Option<recheck::Kept>>,
-    /// The kept probe that set each ceiling's current value: (device, key) → slot in `kept`.
-    set_by: BTreeMap<(String, String), usize>,
+    /// The kept probes that measure each ceiling, with their own best rates: (device, key) →
+    /// slot in `kept` → GB/s or GFLOP/s.
+    measured_by: BTreeMap<(String, String), BTreeMap<usize, f64>>,
 }
 
 impl<'a> Driver<'a> {
@@ -397,7 +398,7 @@ impl<'a> Driver<'a> {
             code: exit::OK,
             interrupted: false,
             kept: Vec::new(),
-            set_by: BTreeMap::new(),
+            measured_by: BTreeMap::new(),
         }
     }
 
@@ -478,7 +479,9 @@ impl<'a> Driver<'a> {
                             self.record_kept_probe(m, probe, suite)?;
                         }
                         // Dropped now: its buffers go before the next entry's are made.
-                        ceiling => self.record(m, ceiling, suite)?,
+                        ceiling => {
+                            self.record(m, ceiling, suite)?;
+                        }
                     }
                 }
                 Runner::Remote(k) => {
@@ -615,13 +618,14 @@ impl<'a> Driver<'a> {
         Ok(())
     }
 
-    /// Records a finished measurement: hooks, event, run file, ceilings.
+    /// Records a finished measurement: hooks, event, run file, ceilings. The ceiling keys a
+    /// probe published (empty for a result).
     fn record(
         &mut self,
         mut m: Measurement,
         ceiling: Option<Ceiling>,
         suite: &mut Suite,
-    ) -> Result<(), SuiteError> {
+    ) -> Result<Vec<String>, SuiteError> {
         if matches!(m.status, Status::Failed | Status::Invalid) {
             self.code = exit::SOME_FAILED;
         }
@@ -633,15 +637,16 @@ impl<'a> Driver<'a> {
             status: m.status,
         });
         let Some(writer) = self.writer.as_mut() else {
-            return Ok(());
+            return Ok(Vec::new());
         };
+        let mut published = Vec::new();
         if let Some(ceiling) = &ceiling {
             // A probe is a ceiling, not a result placed under one.
             m.roofline = None;
-            record_ceiling(writer, &m, ceiling)?;
+            published = record_ceiling(writer, &m, ceiling)?;
         }
         writer.record(m)?;
-        Ok(())
+        Ok(published)
     }
 
     fn finish(mut self, suite: &mut Suite) -> Result<u8, SuiteError> {
@@ -711,14 +716,15 @@ pub(crate) fn memory_shortfall(footprint: u64) -> Option<String> {
     })
 }
 
+/// Publishes a probe's ceilings; the keys it published.
 fn record_ceiling(
     writer: &mut RunWriter,
     m: &Measurement,
     ceiling: &Ceiling,
-) -> Result<(), SuiteError> {
+) -> Result<Vec<String>, SuiteError> {
     use crate::roofline::{BANDWIDTH_KEY, compute_key, compute_key_at};
     if m.status != Status::Ok {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let (gbps, gflops) = crate::roofline::best_rates(m);
     let current = writer
@@ -748,12 +754,14 @@ fn record_ceiling(
             BTreeMap::from([(k.to_string(), best(k, v)), (all, b_all), (at, b_at)])
         }
         (Ceiling::Derived(rule), _, _) => rule(m, &current),
-        _ => return Ok(()),
+        _ => return Ok(Vec::new()),
     };
     if values.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    Ok(writer.record_peaks(&m.device, values)?)
+    let keys = values.keys().cloned().collect();
+    writer.record_peaks(&m.device, values)?;
+    Ok(keys)
 }
 
 /// Measures one workload on the host with panic isolation and the memory check, outside any

@@ -381,7 +381,7 @@ impl Measurement {
             energy: None,
             status: Status::Skipped,
             reason: None,
-            extra: footprint_extra(spec.footprint_bytes),
+            extra: footprint_extra(spec.placement_bytes()),
         }
     }
 
@@ -522,7 +522,8 @@ impl Run {
     }
 }
 
-/// The footprint, for placing the measurement in a memory level (absent when unknown).
+/// The footprint that places the measurement in a memory level (its working set where it
+/// declares one; absent when unknown).
 fn footprint_extra(bytes: u64) -> BTreeMap<String, serde_json::Value> {
     let mut extra = BTreeMap::new();
     if bytes > 0 {

@@ -3,14 +3,14 @@
 //! On a shared machine the memory system's speed drifts within minutes (an independent C STREAM
 //! triad gave 30 and then 44 GB/s ten minutes apart on the same VM), so a kernel measured in a
 //! faster minute than its probe lands above its ceiling. A ceiling is the best rate the machine
-//! reached in the run (STREAM's best-of rule), so the probe that set a beaten ceiling is
-//! measured once more, a better rate raises the ceiling, and every result is placed again under
-//! the final ceilings. A result still above its ceiling after that is flagged as before: the
-//! probe under-measures its level.
+//! reached in the run (STREAM's best-of rule), so every probe of a beaten ceiling is measured
+//! once more, a better rate raises the ceiling, and every result is placed again under the
+//! raised ceilings; up to [`RECHECK_ROUNDS`] times while some result is still above. One still
+//! above after that is flagged as before: the probe under-measures its level.
 
 use super::{Driver, SuiteError};
 use crate::device::Device;
-use crate::schema::{Measurement, Peaks};
+use crate::schema::Measurement;
 use crate::suite::{Ceiling, Suite};
 use crate::workload::Workload;
 use std::collections::BTreeSet;
@@ -40,64 +40,95 @@ impl Kept {
     }
 }
 
-/// The parameter that marks a probe's second measurement (its id differs from the first's).
-pub const RECHECK_PARAM: (&str, &str) = ("pass", "recheck");
+/// How many times the probes of beaten ceilings are measured again, at most: a second round
+/// catches a first one that landed in a slow minute too.
+pub const RECHECK_ROUNDS: usize = 2;
 
-/// The ceilings of `device` that `after` holds at a value `before` did not.
-fn raised(before: &Peaks, after: &Peaks, device: &str) -> Vec<String> {
-    let (Some(after), old) = (after.get(device), before.get(device)) else {
-        return Vec::new();
+/// The share of a beaten ceiling a probe's own best rate must reach to be measured again.
+const NEAR: f64 = 0.9;
+
+/// The parameter that marks a probe's measurement in round `round` (from 1) of measuring
+/// again: `pass=recheck`, then `pass=recheck2` (its id differs from the first measurement's).
+pub fn recheck_param(round: usize) -> (&'static str, String) {
+    let pass = if round <= 1 {
+        "recheck".to_string()
+    } else {
+        format!("recheck{round}")
     };
-    after
-        .iter()
-        .filter(|(k, v)| old.and_then(|o| o.get(*k)) != Some(*v))
-        .map(|(k, _)| k.clone())
-        .collect()
+    ("pass", pass)
 }
 
 impl Driver<'_> {
-    /// Records a probe's measurement and keeps the probe, noting the ceilings it set.
+    /// Records a probe's measurement and keeps the probe, noting the ceilings it measures.
     pub(super) fn record_kept_probe(
         &mut self,
         m: Measurement,
         probe: Kept,
         suite: &mut Suite,
     ) -> Result<(), SuiteError> {
-        let (before, device) = (self.peaks(), m.device.clone());
-        self.record(m, Some(probe.ceiling.clone()), suite)?;
         let slot = self.kept.len();
-        for key in raised(&before, &self.peaks(), &device) {
-            self.set_by.insert((device.clone(), key), slot);
-        }
+        self.record_probe(m, &probe, slot, suite)?;
         self.kept.push(Some(probe));
         Ok(())
     }
 
-    /// Measures again each kept probe whose ceiling a result beat, then places every result
-    /// again under the final ceilings. Nothing happens after an interrupt.
-    pub(super) fn recheck(&mut self, suite: &mut Suite) -> Result<(), SuiteError> {
-        if !self.carry_on() {
-            return Ok(());
+    /// Records a kept probe's measurement, noting its own rate under every key it published.
+    fn record_probe(
+        &mut self,
+        m: Measurement,
+        probe: &Kept,
+        slot: usize,
+        suite: &mut Suite,
+    ) -> Result<(), SuiteError> {
+        let device = m.device.clone();
+        let (gbps, gflops) = crate::roofline::best_rates(&m);
+        let own = gbps.or(gflops).unwrap_or(0.0);
+        for key in self.record(m, Some(probe.ceiling.clone()), suite)? {
+            let probes = self.measured_by.entry((device.clone(), key)).or_default();
+            let rate = probes.entry(slot).or_insert(own);
+            *rate = rate.max(own);
         }
-        for slot in self.beaten() {
-            self.measure_again(slot, suite)?;
-            if !self.carry_on() {
-                return Ok(());
-            }
-        }
-        self.kept.clear();
-        self.place_again()
+        Ok(())
     }
 
-    /// The kept probes that set a ceiling some result is above, as the writer sees them, on
-    /// every process.
+    /// Measures again the probes of every ceiling some result beat, and places every result
+    /// again under the raised ceilings, for up to [`RECHECK_ROUNDS`] rounds. Nothing happens
+    /// after an interrupt.
+    pub(super) fn recheck(&mut self, suite: &mut Suite) -> Result<(), SuiteError> {
+        for round in 1..=RECHECK_ROUNDS {
+            let slots = self.beaten();
+            if slots.is_empty() || !self.carry_on() {
+                break;
+            }
+            for slot in slots {
+                self.measure_again(slot, round, suite)?;
+                if !self.carry_on() {
+                    return Ok(());
+                }
+            }
+            self.place_again()?;
+        }
+        self.kept.clear();
+        Ok(())
+    }
+
+    /// The kept probes that measure a ceiling some result is above, as the writer sees them,
+    /// on every process.
     fn beaten(&self) -> Vec<usize> {
         let mine: BTreeSet<usize> = self.writer.as_ref().map_or_else(BTreeSet::new, |w| {
-            let slots = w.run().measurements.iter().filter_map(|m| {
+            let run = w.run();
+            let probes = run.measurements.iter().filter_map(|m| {
                 let r = m.roofline.as_ref().filter(|r| r.above_ceiling.is_some())?;
-                self.set_by.get(&(m.device.clone(), r.ceiling.clone()))
+                let value = run.peaks.get(&m.device)?.get(&r.ceiling)?;
+                let probes = self
+                    .measured_by
+                    .get(&(m.device.clone(), r.ceiling.clone()))?;
+                // Only a probe near the ceiling can plausibly raise it (a DRAM-sized sweep
+                // point publishes the L3 key too, far below it).
+                let near = probes.iter().filter(move |(_, own)| **own >= NEAR * value);
+                Some(near.map(|(slot, _)| *slot))
             });
-            slots.copied().collect()
+            probes.flatten().collect()
         });
         let mine: Vec<usize> = mine.into_iter().collect();
         let n = self.coordinator.broadcast(mine.len() as u64) as usize;
@@ -109,15 +140,20 @@ impl Driver<'_> {
             .collect()
     }
 
-    /// Measures the kept probe in `slot` once more, under an id of its own.
-    fn measure_again(&mut self, slot: usize, suite: &mut Suite) -> Result<(), SuiteError> {
+    /// Measures the kept probe in `slot` once more, under an id of its own for `round`.
+    fn measure_again(
+        &mut self,
+        slot: usize,
+        round: usize,
+        suite: &mut Suite,
+    ) -> Result<(), SuiteError> {
         let Some(mut probe) = self.kept.get_mut(slot).and_then(Option::take) else {
             return Ok(());
         };
-        let (key, value) = RECHECK_PARAM;
+        let (key, value) = recheck_param(round);
         let spec = probe.workload.spec().clone().param(key, value);
         self.announce(probe.index, &spec);
-        let seed = self.seed_of(self.total + slot);
+        let seed = self.seed_of(self.total * (round + 1) + slot);
         let base = self.sampler.config.clone();
         self.sampler.config = base.for_probe();
         let mut m = self.measure(probe.device.as_ref(), probe.workload.as_mut(), seed);
@@ -127,7 +163,9 @@ impl Driver<'_> {
             return Ok(());
         }
         (m.id, m.params) = (spec.id, spec.params);
-        self.record(m, Some(probe.ceiling), suite)
+        self.record_probe(m, &probe, slot, suite)?;
+        self.kept[slot] = Some(probe);
+        Ok(())
     }
 
     /// Places every placed result again under the run's final ceilings, recording each change.

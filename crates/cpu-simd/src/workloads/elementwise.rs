@@ -44,7 +44,9 @@ impl Elementwise {
         let spec = spec
             .param(tensorbench_ops::param::N, n)
             .cost(n as f64, bytes)
-            .footprint((arrays * n * 4 + n * 8) as u64);
+            .footprint((arrays * n * 4 + n * 8) as u64)
+            // Timed, it touches its arrays; the f64 reference is read only to validate.
+            .working_set((arrays * n * 4) as u64);
         Self {
             spec,
             def,
