@@ -128,6 +128,8 @@ struct SlowedFirst {
     inner: AddOne,
     slowed: bool,
     releases: bool,
+    /// Slowed when measured again too: a probe far below the ceiling it publishes.
+    always: bool,
 }
 
 impl tensorbench_core::Workload for SlowedFirst {
@@ -140,7 +142,8 @@ impl tensorbench_core::Workload for SlowedFirst {
     fn execute(&mut self) {
         self.inner.execute();
         if self.slowed {
-            std::thread::sleep(std::time::Duration::from_micros(300));
+            let us = if self.always { 10_000 } else { 300 };
+            std::thread::sleep(std::time::Duration::from_micros(us));
         }
     }
     fn validate(&mut self) -> tensorbench_core::Result<tensorbench_core::schema::Validation> {
@@ -148,7 +151,7 @@ impl tensorbench_core::Workload for SlowedFirst {
     }
     fn release(&mut self) -> bool {
         if self.releases {
-            self.slowed = false;
+            self.slowed = self.always;
             (self.inner.x, self.inner.y) = (Vec::new(), Vec::new());
         }
         self.releases
@@ -192,8 +195,17 @@ fn register_slowed(suite: &mut Suite, releases: bool, slowed: bool) {
         inner: AddOne::new(4096).named("l1_probe"),
         slowed,
         releases,
+        always: false,
     };
     suite.add_probe(probe, l1_rule());
+    // A second probe of the same ceiling, far below it (10 ms an execute, every time).
+    let far = SlowedFirst {
+        inner: AddOne::new(4096).named("far_probe"),
+        slowed: true,
+        releases: true,
+        always: true,
+    };
+    suite.add_probe(far, l1_rule());
     suite.add(Twice(AddOne::new(4096)));
 }
 
