@@ -317,16 +317,21 @@ fn after() { other.stop(); }
 /// * everything after a line that is exactly `#[cfg(test)]` is skipped (test modules close the
 ///   file here), and `//` comments are ignored.
 fn string_errors(source: &str) -> Vec<String> {
+    product_lines_where(source, |line| {
+        line.match_indices("Result<")
+            .any(|(at, m)| error_type(&line[at + m.len()..]) == Some("String"))
+    })
+}
+
+/// `N: line` for each line of product code (before `#[cfg(test)]`) whose text before any `//`
+/// comment satisfies `hit`.
+fn product_lines_where(source: &str, hit: impl Fn(&str) -> bool) -> Vec<String> {
     let mut found = Vec::new();
     for (i, raw) in source.lines().enumerate() {
         if raw.trim() == "#[cfg(test)]" {
             break;
         }
-        let line = raw.split("//").next().unwrap_or_default();
-        let hit = line
-            .match_indices("Result<")
-            .any(|(at, m)| error_type(&line[at + m.len()..]) == Some("String"));
-        if hit {
+        if hit(raw.split("//").next().unwrap_or_default()) {
             found.push(format!("{}: {}", i + 1, raw.trim()));
         }
     }
@@ -529,17 +534,7 @@ fn the_scan_finds_an_unprefixed_variable() {
 /// `(`, `,` or `=`, with or without `move`.
 fn closures(source: &str) -> Vec<String> {
     let closure = Regex::new(r"[(,=]\s*(move\s+)?\|").unwrap();
-    let mut found = Vec::new();
-    for (i, raw) in source.lines().enumerate() {
-        if raw.trim() == "#[cfg(test)]" {
-            break;
-        }
-        let line = raw.split("//").next().unwrap_or_default();
-        if closure.is_match(line) {
-            found.push(format!("{}: {}", i + 1, raw.trim()));
-        }
-    }
-    found
+    product_lines_where(source, |line| closure.is_match(line))
 }
 
 /// "A SIMD kernel hands no vector op to a closure": a closure given to an iterator adapter or
