@@ -16,6 +16,11 @@ trap 'rm -rf "$work"' EXIT
 
 gcc -O3 -march=native -fopenmp -fno-tree-loop-distribute-patterns "$here/stream_triad.c" -o "$work/stream_triad"
 gcc -O3 -march=native -fopenmp "$here/fma_chain.c" -o "$work/fma_chain"
+has_fp16=0
+if grep -qw avx512_fp16 /proc/cpuinfo; then
+    gcc -O3 -march=native -fopenmp "$here/f16_chain.c" -o "$work/f16_chain"
+    has_fp16=1
+fi
 (cd "$root" && cargo build --quiet --profile bench -p tensorbench-cpu-simd --bin tensorbench-cpu)
 bin="$(ls -t "${CARGO_TARGET_DIR:-$root/target}"/*/tensorbench-cpu | head -1)"
 
@@ -38,6 +43,18 @@ c_triad="$(OMP_NUM_THREADS=$threads OMP_PROC_BIND=close "$work/stream_triad" "$n
 c_fma="$(OMP_NUM_THREADS=$threads OMP_PROC_BIND=close "$work/fma_chain" 2000000 15)"
 echo "C: $c_triad"
 echo "C: $c_fma"
+if [ "$has_fp16" = 1 ]; then
+    c_f16="$(OMP_NUM_THREADS=$threads OMP_PROC_BIND=close "$work/f16_chain" 1000000 15)"
+    echo "C: $c_f16"
+    python3 - "$run" "$c_f16" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))["peaks"]["cpu"]
+c = float(sys.argv[2].split("f16_best_gflops=")[1].split()[0])
+ours = p.get("f16_fma_gflops")
+if ours:
+    print(f"f16 peak:     product {ours:.1f} GFLOP/s, C {c:.1f} GFLOP/s, ratio {ours / c:.3f} (want 0.90-1.10)")
+PY
+fi
 python3 - "$run" "$triad" "$fma" "$c_triad" "$c_fma" <<'PY'
 import json, sys
 run, triad, fma = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])

@@ -10,6 +10,7 @@
 //! - FMA chains (f32), VNNI dot products (int8) and AVX512-BF16 dot products (bf16), on 1 thread
 //!   and on all, give the compute ceilings per type.
 
+use crate::kernels::amx_peak::{TileOp, tile_chains};
 use crate::kernels::simd::Kernels;
 use crate::kernels::{Reduction, par};
 use crate::workloads::{Ctx, Profile};
@@ -999,39 +1000,137 @@ impl Workload for Int8Peak {
     }
 }
 
-/// Rounds of the bf16 chains per execute: lanes stay below 2^24, where f32 counts exactly.
-const BF16_ITERS: usize = 100_000;
+/// A compute peak whose kernel runs independent chains with an exactly known result: one
+/// description per instruction family, one probe type for all of them.
+#[derive(Debug, Clone, Copy)]
+pub struct PeakKernel {
+    pub op: &'static str,
+    pub backend: &'static str,
+    pub dtype: DType,
+    /// The ceiling key it publishes, and the one-thread key.
+    pub ceiling: &'static str,
+    pub ceiling_t1: &'static str,
+    /// Rounds per call: a few milliseconds, and the count stays exact.
+    pub iters: usize,
+    /// Operations one thread does per call.
+    pub ops: usize,
+    /// One thread's result; `None` where the CPU cannot run it.
+    pub run: fn(usize) -> Option<f64>,
+    /// What one thread's result must be.
+    pub expected: fn(usize) -> f64,
+}
 
-/// The bf16 compute ceiling (`compute_gflops_bf16`): AVX512-BF16 dot-product chains on every
-/// thread, or on one. Registered only where the CPU has AVX512-BF16.
-pub struct Bf16Peak {
+impl PeakKernel {
+    /// AVX512-BF16 `vdpbf16ps` chains.
+    pub const BF16_DOT: Self = {
+        use crate::kernels::bf16_peak::{CHAINS, FLOPS_PER_OP};
+        const ITERS: usize = 100_000; // lanes stay below 2^24, where f32 counts exactly
+        Self {
+            op: "bf16_peak",
+            backend: "avx512bf16",
+            dtype: DType::Bf16,
+            ceiling: "bf16_dot_gflops",
+            ceiling_t1: "bf16_dot_gflops_t1",
+            iters: ITERS,
+            ops: CHAINS * FLOPS_PER_OP * ITERS,
+            run: crate::kernels::bf16_peak::dot_chains,
+            expected: |iters| (iters * CHAINS * 16 * 2) as f64, // each lane: 1·1 + 1·1 per round
+        }
+    };
+
+    /// AVX512-FP16 `vfmadd231ph` chains.
+    pub const F16_FMA: Self = {
+        use crate::kernels::f16_peak::{CHAINS, FLOPS_PER_OP, LANES, lane_value};
+        const ITERS: usize = 100_000;
+        Self {
+            op: "f16_peak",
+            backend: "avx512fp16",
+            dtype: DType::F16,
+            ceiling: "f16_fma_gflops",
+            ceiling_t1: "f16_fma_gflops_t1",
+            iters: ITERS,
+            ops: CHAINS * FLOPS_PER_OP * ITERS,
+            run: crate::kernels::f16_peak::fma_chains,
+            expected: |iters| lane_value(iters) * (CHAINS * LANES) as f64,
+        }
+    };
+
+    /// AMX `tdpbf16ps` on four tile accumulators.
+    pub const AMX_BF16: Self = Self {
+        op: "amx_bf16_peak",
+        backend: "amx",
+        dtype: DType::Bf16,
+        ceiling: "amx_bf16_gflops",
+        ceiling_t1: "amx_bf16_gflops_t1",
+        iters: AMX_ITERS,
+        ops: amx_ops(TileOp::Bf16),
+        run: |iters| tile_chains(TileOp::Bf16, iters),
+        expected: |iters| amx_count(TileOp::Bf16, iters),
+    };
+
+    /// AMX `tdpbssd` on four tile accumulators.
+    pub const AMX_INT8: Self = Self {
+        op: "amx_int8_peak",
+        backend: "amx",
+        dtype: DType::I8,
+        ceiling: "amx_int8_gops",
+        ceiling_t1: "amx_int8_gops_t1",
+        iters: AMX_ITERS,
+        ops: amx_ops(TileOp::Int8),
+        run: |iters| tile_chains(TileOp::Int8, iters),
+        expected: |iters| amx_count(TileOp::Int8, iters),
+    };
+}
+
+/// Rounds of the AMX chains per call: about a millisecond; bf16 counts stay below 2^24.
+const AMX_ITERS: usize = 20_000;
+
+const fn amx_ops(op: TileOp) -> usize {
+    crate::kernels::amx_peak::ACCUMULATORS * op.ops_per_instruction() * AMX_ITERS
+}
+
+/// Every AMX accumulator element gains `depth` products of ones per round.
+fn amx_count(op: TileOp, iters: usize) -> f64 {
+    use crate::kernels::amx_peak::{ACCUMULATORS, TILE_ELEMENTS};
+    (iters * ACCUMULATORS * TILE_ELEMENTS * op.depth()) as f64
+}
+
+/// The compute ceiling of one [`PeakKernel`] on every thread, or on one (`single`).
+pub struct ChainPeak {
     spec: WorkloadSpec,
+    kernel: PeakKernel,
     single: bool,
     out: Option<f64>,
 }
 
-impl Bf16Peak {
-    pub fn new(threads: usize, single: bool) -> Self {
-        use crate::kernels::bf16_peak::{CHAINS, FLOPS_PER_OP};
+impl ChainPeak {
+    pub fn new(kernel: PeakKernel, threads: usize, single: bool) -> Self {
         let threads = if single { 1 } else { threads };
-        let flops = (CHAINS * FLOPS_PER_OP * BF16_ITERS * threads) as f64;
-        let mut spec = WorkloadSpec::new(SUITE, "bf16_peak", "avx512bf16", DType::Bf16)
-            .param("chains", CHAINS)
-            .param("iters", BF16_ITERS)
-            .cost(flops, 0.0)
+        let mut spec = WorkloadSpec::new(SUITE, kernel.op, kernel.backend, kernel.dtype)
+            .param("iters", kernel.iters)
+            .cost((kernel.ops * threads) as f64, 0.0)
             .threads(threads);
         if single {
             spec = spec.param("threads", 1);
         }
         Self {
             spec,
+            kernel,
             single,
             out: None,
         }
     }
+
+    fn workers(&self) -> usize {
+        if self.single {
+            1
+        } else {
+            rayon::current_num_threads()
+        }
+    }
 }
 
-impl Workload for Bf16Peak {
+impl Workload for ChainPeak {
     fn release(&mut self) -> bool {
         true // holds no buffers
     }
@@ -1042,28 +1141,21 @@ impl Workload for Bf16Peak {
         Ok(())
     }
     fn execute(&mut self) {
-        use crate::kernels::bf16_peak::dot_chains;
+        let (run, iters) = (self.kernel.run, self.kernel.iters);
         self.out = std::hint::black_box(if self.single {
-            dot_chains(BF16_ITERS)
+            run(iters)
         } else {
-            (0..rayon::current_num_threads())
+            (0..self.workers())
                 .into_par_iter()
-                .map(|_| dot_chains(BF16_ITERS))
+                .map(|_| run(iters))
                 .sum()
         });
     }
-    /// Each lane grows by exactly 2 per round (1·1 + 1·1).
+    /// Every chain's count is known exactly.
     fn validate(&mut self) -> Result<Validation> {
-        use crate::kernels::bf16_peak::CHAINS;
-        let workers = if self.single {
-            1
-        } else {
-            rayon::current_num_threads()
-        };
-        let want = (BF16_ITERS * CHAINS * 16 * 2 * workers) as f64;
-        let got = self.out.unwrap_or(f64::NAN);
+        let want = (self.kernel.expected)(self.kernel.iters) * self.workers() as f64;
         Ok(tensorbench_core::workload::validate_against(
-            &[got],
+            &[self.out.unwrap_or(f64::NAN)],
             &[want],
             0.0,
             "exact count of the products",
@@ -1190,12 +1282,14 @@ fn register_compute(suite: &mut Suite, ctx: &Ctx) {
             suite.add_probe(Int8Peak::single(), Ceiling::Compute("vnni_gops_t1"));
         }
     }
-    if crate::kernels::bf16_peak::is_available() {
-        let c = Ceiling::Compute("bf16_dot_gflops");
-        suite.add_probe(Bf16Peak::new(ctx.threads, false), c);
+    for kernel in available_chain_peaks() {
+        suite.add_probe(
+            ChainPeak::new(kernel, ctx.threads, false),
+            Ceiling::Compute(kernel.ceiling),
+        );
         if single {
-            let c = Ceiling::Compute("bf16_dot_gflops_t1");
-            suite.add_probe(Bf16Peak::new(1, true), c);
+            let c = Ceiling::Compute(kernel.ceiling_t1);
+            suite.add_probe(ChainPeak::new(kernel, 1, true), c);
         }
     }
     for (op, backend, dtype, reason) in unavailable_compute() {
@@ -1204,36 +1298,42 @@ fn register_compute(suite: &mut Suite, ctx: &Ctx) {
     }
 }
 
-/// The compute ceilings this build cannot measure here, with why.
-fn unavailable_compute() -> Vec<(&'static str, &'static str, DType, String)> {
-    let flags = cpu_flags();
-    let has = |f: &str| flags.iter().any(|x| x == f);
+/// The chain peaks this CPU can run.
+fn available_chain_peaks() -> Vec<PeakKernel> {
     let mut out = Vec::new();
-    let f16 = if has("avx512_fp16") {
-        "the CPU has AVX512-FP16, but its intrinsics (_mm512_fmadd_ph, feature \
-         stdarch_x86_avx512_f16) are not stable in Rust 1.95: f16 has no compute ceiling"
-            .to_string()
-    } else {
-        "no AVX512-FP16 on this CPU: f16 has no compute ceiling".to_string()
-    };
-    out.push(("f16_peak", "avx512fp16", DType::F16, f16));
-    if has("amx_tile") {
-        let amx = "the CPU has AMX tiles (amx_bf16/amx_int8), but the AMX intrinsics (_tile_dpbf16ps, \
-                   _tile_dpbssd, feature x86_amx_intrinsics) are not stable in Rust 1.95: no AMX ceiling";
-        out.push(("amx_bf16_peak", "amx", DType::Bf16, amx.to_string()));
-        out.push(("amx_int8_peak", "amx", DType::I8, amx.to_string()));
+    if crate::kernels::bf16_peak::is_available() {
+        out.push(PeakKernel::BF16_DOT);
+    }
+    if crate::kernels::f16_peak::is_available() {
+        out.push(PeakKernel::F16_FMA);
+    }
+    for (op, kernel) in [
+        (TileOp::Bf16, PeakKernel::AMX_BF16),
+        (TileOp::Int8, PeakKernel::AMX_INT8),
+    ] {
+        if crate::kernels::amx_peak::unavailable(op).is_none() {
+            out.push(kernel);
+        }
     }
     out
 }
 
-/// The CPU's flags as the kernel lists them (Linux), for features std cannot detect on stable.
-fn cpu_flags() -> Vec<String> {
-    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    info.lines()
-        .find(|l| l.starts_with("flags"))
-        .and_then(|l| l.split(':').nth(1))
-        .map(|f| f.split_whitespace().map(String::from).collect())
-        .unwrap_or_default()
+/// The compute ceilings this CPU cannot measure, with why.
+fn unavailable_compute() -> Vec<(&'static str, &'static str, DType, String)> {
+    let mut out = Vec::new();
+    if !crate::kernels::f16_peak::is_available() {
+        let why = "no AVX512-FP16 on this CPU: f16 is judged against the f32 FMA peak";
+        out.push(("f16_peak", "avx512fp16", DType::F16, why.to_string()));
+    }
+    for (op, kernel) in [
+        (TileOp::Bf16, PeakKernel::AMX_BF16),
+        (TileOp::Int8, PeakKernel::AMX_INT8),
+    ] {
+        if let Some(why) = crate::kernels::amx_peak::unavailable(op) {
+            out.push((kernel.op, kernel.backend, kernel.dtype, why));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

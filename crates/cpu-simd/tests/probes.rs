@@ -5,9 +5,9 @@
 mod common;
 
 use common::measure_ok;
-use tensorbench_cpu_simd::kernels::{bf16_peak, int8_peak};
+use tensorbench_cpu_simd::kernels::int8_peak;
 use tensorbench_cpu_simd::probes::{
-    Bf16Peak, FmaPeak, Int8Peak, Size, Stream, StreamKind, SweepKernel, WorkingSet,
+    ChainPeak, FmaPeak, Int8Peak, PeakKernel, Size, Stream, StreamKind, SweepKernel, WorkingSet,
 };
 
 #[test]
@@ -45,9 +45,19 @@ fn compute_peaks_validate_per_type_and_thread_count() {
         measure_ok(&mut Int8Peak::single());
         measure_ok(&mut Int8Peak::new(pool));
     }
-    if bf16_peak::is_available() {
-        let m = measure_ok(&mut Bf16Peak::new(pool, true));
-        assert_eq!(m.dtype, tensorbench_core::DType::Bf16);
-        measure_ok(&mut Bf16Peak::new(pool, false));
+    let chains = [
+        PeakKernel::BF16_DOT,
+        PeakKernel::F16_FMA,
+        PeakKernel::AMX_BF16,
+        PeakKernel::AMX_INT8,
+    ];
+    for kernel in chains {
+        // Where the CPU lacks the instructions, `run` says so and the probe is not registered.
+        if (kernel.run)(1).is_none() {
+            continue;
+        }
+        let m = measure_ok(&mut ChainPeak::new(kernel, pool, true));
+        assert_eq!((m.dtype, m.threads), (kernel.dtype, 1));
+        measure_ok(&mut ChainPeak::new(kernel, pool, false));
     }
 }

@@ -7,11 +7,13 @@
 //! - [`conv`]: conv2d via im2col + any of the GEMMs above;
 //! - [`int8`]: quantized dot and GEMM (`i8` in, `i32` accumulated).
 //!
-//! Everything outside `par` and `peers` is free of threads and OS services, so a wasm32 build
-//! can use it unchanged.
+//! Everything outside `par` and `peers` is free of threads and OS services (except the AMX
+//! peak's one `arch_prctl`, x86_64 Linux only), so a wasm32 build can use it unchanged.
 
+pub mod amx_peak;
 pub mod bf16_peak;
 pub mod conv;
+pub mod f16_peak;
 pub mod half_prec;
 pub mod int8;
 pub mod int8_gemm;
