@@ -3,8 +3,6 @@
 //! known exactly. Rust 1.95 has no stable AMX intrinsics or target features, so the kernel is
 //! inline assembly; Linux must first grant the process the tile data state (`arch_prctl`).
 
-use std::sync::OnceLock;
-
 /// Which tile product a chain runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TileOp {
@@ -31,14 +29,6 @@ impl TileOp {
     /// Operations (a multiply and an add per product) per instruction.
     pub const fn ops_per_instruction(self) -> usize {
         2 * self.depth() * TILE_ELEMENTS
-    }
-
-    /// The CPUID flag (leaf 7, EDX) this op needs besides AMX-TILE.
-    const fn cpuid_bit(self) -> u32 {
-        match self {
-            Self::Bf16 => 22,
-            Self::Int8 => 25,
-        }
     }
 }
 
@@ -71,24 +61,33 @@ pub fn tile_chains(op: TileOp, iters: usize) -> Option<f64> {
     None
 }
 
-/// Why Linux refused this process the tile data state (`None`: granted), asked once.
-static REFUSAL: OnceLock<Option<String>> = OnceLock::new();
-
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod x86 {
-    use super::{ACCUMULATORS, REFUSAL, TILE_ELEMENTS, TileOp};
+    use super::{ACCUMULATORS, TILE_ELEMENTS, TileOp};
     use std::arch::asm;
+    use std::sync::OnceLock;
+
+    /// Why Linux refused this process the tile data state (`None`: granted), asked once.
+    static REFUSAL: OnceLock<Option<String>> = OnceLock::new();
 
     const ARCH_REQ_XCOMP_PERM: libc::c_ulong = 0x1023;
     const XFEATURE_XTILEDATA: libc::c_ulong = 18;
     const AMX_TILE_BIT: u32 = 24;
+
+    /// The CPUID flag (leaf 7, EDX) `op` needs besides AMX-TILE.
+    const fn cpuid_bit(op: TileOp) -> u32 {
+        match op {
+            TileOp::Bf16 => 22,
+            TileOp::Int8 => 25,
+        }
+    }
 
     pub(super) fn unavailable(op: TileOp) -> Option<String> {
         use std::arch::x86_64::{__cpuid, __cpuid_count};
         // Leaf 7 only where leaf 0 says it exists.
         let leaf7 = (__cpuid(0).eax >= 7).then(|| __cpuid_count(7, 0).edx);
         let has = |bit: u32| leaf7.is_some_and(|edx| edx & (1 << bit) != 0);
-        if !has(AMX_TILE_BIT) || !has(op.cpuid_bit()) {
+        if !has(AMX_TILE_BIT) || !has(cpuid_bit(op)) {
             return Some(format!("no AMX-TILE and AMX-{op:?} on this CPU"));
         }
         REFUSAL.get_or_init(request).clone()
